@@ -1,0 +1,28 @@
+/**
+ * What a command may touch of the process: its streams and environment. Commands receive this
+ * instead of reaching for `process`, so tests can run them in-process and the rule
+ * "nothing below src/cli/ touches the terminal" has one exception, here.
+ */
+import type { Readable, Writable } from 'node:stream';
+
+export interface CliContext {
+  stdin: Readable & { isTTY?: boolean };
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable & { isTTY?: boolean; columns?: number };
+  env: NodeJS.ProcessEnv;
+  /** Exit status a command asks for without throwing (for example 3: finished with skipped items). */
+  exitCode: number;
+  /** Fires on SIGINT/SIGTERM so long work can stop cleanly. */
+  signal: AbortSignal;
+}
+
+export function processContext(signal: AbortSignal): CliContext {
+  return {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    exitCode: 0,
+    signal,
+  };
+}

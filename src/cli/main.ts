@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/** The `sluice` binary: builds the command tree, runs one command, maps its outcome to an exit status. */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { normalizeOptionalValues } from './argv.js';
+import { commands } from './commands/index.js';
+import { type CliContext, processContext } from './context.js';
+import { EXIT_STATUS_HELP, exitStatusFor } from './exit.js';
+import { VERSION } from './version.js';
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('sluice')
+    .description('Streaming backups: xbstream/tar streams, MySQL dumps, an encrypted deduplicated repository')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+    })
+    .addHelpText('after', EXIT_STATUS_HELP)
+    .exitOverride();
+  for (const module of commands) module.register(program, ctx);
+  for (const sub of program.commands) {
+    sub.exitOverride().configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+  }
+  return program;
+}
+
+export function normalizeArgs(args: readonly string[]): string[] {
+  const name = args[0];
+  const module = commands.find((c) => c.name === name);
+  if (module?.optionalValues === undefined) return [...args];
+  return [name as string, ...normalizeOptionalValues(args.slice(1), module.optionalValues)];
+}
+
+export async function main(args: readonly string[], ctx: CliContext): Promise<number> {
+  try {
+    await buildProgram(ctx).parseAsync(normalizeArgs(args), { from: 'user' });
+    return ctx.exitCode;
+  } catch (err) {
+    return exitStatusFor(ctx, err);
+  }
+}
+
+function isEntryPoint(): boolean {
+  const invoked = process.argv[1];
+  if (invoked === undefined) return false;
+  try {
+    return realpathSync(invoked) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (): void => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    controller.abort(new Error('interrupted'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // A closed stdout is reported by the command that writes to it; never crash on the event.
+  process.stdout.on('error', () => undefined);
+  const ctx = processContext(controller.signal);
+  main(process.argv.slice(2), ctx).then(
+    (status) => {
+      process.exitCode = controller.signal.aborted && status === 0 ? 130 : status;
+    },
+    (err: unknown) => {
+      process.stderr.write(`sluice: internal error: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,76 @@
+/**
+ * Errors carry a stable code, where they happened, and the exit status the CLI should use.
+ * Only src/cli/ turns them into an exit status; everything else just throws.
+ */
+
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  /** Work finished, but some items were skipped (restic's 3). */
+  incomplete: 3,
+  /** Data failed an integrity check: CRC, digest, authentication tag. */
+  integrity: 4,
+  repositoryMissing: 10,
+  locked: 11,
+  wrongPassword: 12,
+  interrupted: 130,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface Where {
+  /** The file or object the problem belongs to. */
+  path?: string;
+  /** Byte offset in the input stream. */
+  offset?: number;
+  /** 1-based chunk (record) number in the input stream. */
+  chunk?: number;
+  /** Repository object id. */
+  object?: string;
+}
+
+export class SluiceError extends Error {
+  readonly exitCode: ExitCode;
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly where: Where = {},
+    options?: ErrorOptions & { exitCode?: ExitCode },
+  ) {
+    super(message + describeWhere(where), options);
+    this.name = new.target.name;
+    this.exitCode = options?.exitCode ?? ExitCode.failure;
+  }
+}
+
+/** Malformed, truncated or hostile input. */
+export class FormatError extends SluiceError {}
+
+/** Data whose checksum, digest or authentication tag does not match. */
+export class IntegrityError extends SluiceError {
+  constructor(code: string, message: string, where: Where = {}, options?: ErrorOptions) {
+    super(code, message, where, { ...options, exitCode: ExitCode.integrity });
+  }
+}
+
+/** A path that would escape, or is not allowed in, a target directory. */
+export class UnsafePathError extends SluiceError {}
+
+export class UsageError extends SluiceError {
+  constructor(message: string) {
+    super('E_USAGE', message, {}, { exitCode: ExitCode.usage });
+  }
+}
+
+function describeWhere(where: Where): string {
+  const parts: string[] = [];
+  if (where.path !== undefined) parts.push(`file ${JSON.stringify(where.path)}`);
+  if (where.chunk !== undefined) parts.push(`chunk ${where.chunk}`);
+  if (where.offset !== undefined) parts.push(`stream offset ${where.offset} (0x${where.offset.toString(16)})`);
+  if (where.object !== undefined) parts.push(`object ${where.object}`);
+  return parts.length > 0 ? ` [${parts.join(', ')}]` : '';
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
