@@ -1,4 +1,5 @@
 /** Every command the binary has; each module registers itself. */
+// Developers: read CONTRIBUTING.md first. Several people edit this tree at once; add only your own lines here.
 import type { CommandModule } from '../command.js';
 
 export const commands: CommandModule[] = [];
