@@ -17,6 +17,9 @@ export interface EntryBase {
   mode: number;
   /** Modification time, milliseconds since the epoch. */
   mtimeMs: number;
+  /** Numeric owner, when the source knows it (tar records it). */
+  uid?: number;
+  gid?: number;
 }
 
 export interface FileEntry extends EntryBase {

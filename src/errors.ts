@@ -31,16 +31,33 @@ export interface Where {
 
 export class SluiceError extends Error {
   readonly exitCode: ExitCode;
+  readonly where: Where;
   constructor(
     readonly code: string,
-    message: string,
-    readonly where: Where = {},
+    /** The message without the location. */
+    readonly detail: string,
+    where: Where = {},
     options?: ErrorOptions & { exitCode?: ExitCode },
   ) {
-    super(message + describeWhere(where), options);
+    super(detail + describeWhere(where), options);
     this.name = new.target.name;
+    this.where = { ...where };
     this.exitCode = options?.exitCode ?? ExitCode.failure;
   }
+
+  /** Fills in location fields the thrower did not know (an outer parser knows the chunk number). */
+  addContext(where: Where): this {
+    for (const [key, value] of Object.entries(where) as [keyof Where, never][]) {
+      if (this.where[key] === undefined && value !== undefined) this.where[key] = value;
+    }
+    this.message = this.detail + describeWhere(this.where);
+    return this;
+  }
+}
+
+/** Adds location fields to a SluiceError passing through; other errors are returned unchanged. */
+export function withContext(err: unknown, where: Where): unknown {
+  return err instanceof SluiceError ? err.addContext(where) : err;
 }
 
 /** Malformed, truncated or hostile input. */

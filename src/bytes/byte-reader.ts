@@ -82,6 +82,29 @@ export class ByteReader {
     return out;
   }
 
+  /**
+   * Up to `n` bytes from the current position without consuming them (fewer only at the end of input).
+   * Gathers across producer chunks when it must, so keep `n` small.
+   */
+  async peek(n: number): Promise<Uint8Array> {
+    if (!(await this.#fill())) return new Uint8Array(0);
+    if (this.#head.length - this.#headPos >= n) return this.#head.subarray(this.#headPos, this.#headPos + n);
+    const parts: Uint8Array[] = [this.#head.subarray(this.#headPos)];
+    let have = parts[0]!.length;
+    while (have < n && !this.#done) {
+      const next = await this.#source.next();
+      if (next.done === true) {
+        this.#done = true;
+        break;
+      }
+      parts.push(next.value);
+      have += next.value.length;
+    }
+    this.#head = Buffer.concat(parts);
+    this.#headPos = 0;
+    return this.#head.subarray(0, Math.min(n, this.#head.length));
+  }
+
   /** Passes exactly `n` bytes to `sink` in producer-sized pieces, without gathering them. */
   async *stream(n: number, what: string): AsyncGenerator<Uint8Array> {
     const start = this.#offset;

@@ -1,5 +1,12 @@
 /** Every command the binary has; each module registers itself. */
 // Developers: read CONTRIBUTING.md first. Several people edit this tree at once; add only your own lines here.
 import type { CommandModule } from '../command.js';
+import { backupCommand } from './backup.js';
+import { verifyCommand } from './verify.js';
+import { xbstreamCommand } from './xbstream.js';
 
-export const commands: CommandModule[] = [];
+export const commands: CommandModule[] = [
+  backupCommand,
+  xbstreamCommand,
+  verifyCommand,
+];

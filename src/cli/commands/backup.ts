@@ -1,0 +1,72 @@
+/** `sluice backup --stream[=xbstream|tar] DIR`: a streaming backup of a directory tree to stdout. */
+import { tmpdir } from 'node:os';
+import type { Command } from 'commander';
+import { writeTar } from '../../container/tar/writer.js';
+import { writeXbstream } from '../../container/xbstream/writer.js';
+import type { Entry } from '../../entry.js';
+import { UsageError } from '../../errors.js';
+import { Meter } from '../../filter/meter.js';
+import { readDirectory } from '../../source/dir.js';
+import type { CommandModule } from '../command.js';
+import type { CliContext } from '../context.js';
+import { info } from '../log.js';
+import { SkipReport } from '../skip-report.js';
+import { addStreamOutputOptions, sendToStdout, type StreamOutputOptions } from '../stream-output.js';
+import { parseCount } from '../units.js';
+
+export const STREAM_FORMATS = ['xbstream', 'tar', 'mbstream'] as const;
+
+interface BackupOptions extends StreamOutputOptions {
+  stream: string;
+  parallel: string;
+  verbose?: boolean;
+}
+
+export const backupCommand: CommandModule = {
+  name: 'backup',
+  optionalValues: { '--stream': STREAM_FORMATS },
+  register(program: Command, ctx: CliContext) {
+    const command = program
+      .command('backup')
+      .summary('stream a backup of a directory tree to stdout (xbstream or tar)')
+      .description(
+        'Stream a backup of DIR to stdout. xbstream (the default) is byte-compatible with Percona xbstream and\n' +
+          'MariaDB mbstream; tar is read by GNU tar. Paths in the stream are relative to DIR.',
+      )
+      .argument('<dir>', 'directory to back up')
+      .option('--stream [format]', 'stream format: xbstream (default; mbstream is a synonym) or tar', 'xbstream')
+      .option('--parallel <n>', 'files read at once; in xbstream their chunks interleave', '1')
+      .option('-v, --verbose', 'list each file on stderr as it is sent');
+    addStreamOutputOptions(command).action(async (dir: string, options: BackupOptions) => {
+      const format = options.stream === 'mbstream' ? 'xbstream' : options.stream;
+      if (format !== 'xbstream' && format !== 'tar') {
+        throw new UsageError(`--stream must be xbstream or tar, not "${options.stream}"`);
+      }
+      const parallel = parseCount(options.parallel, '--parallel', 1, 64);
+      const skips = new SkipReport();
+      const meter = new Meter();
+      const onFile = (path: string, size: number): void => {
+        meter.files += 1;
+        if (options.verbose === true) info(ctx, `${path} (${size} bytes)`);
+      };
+      const entries: AsyncIterable<Entry> = readDirectory(dir, {
+        signal: ctx.signal,
+        onSkip: (path, reason) => skips.add(reason, path),
+      });
+      const bytes =
+        format === 'xbstream'
+          ? writeXbstream(entries, {
+              parallel,
+              onFile,
+              onSkip: (path, kind) => skips.add(kind === 'symlink' ? 'symlinks (xbstream cannot store them)' : 'empty directories (xbstream cannot store them)', path),
+            })
+          : writeTar(entries, {
+              spoolDirectory: tmpdir(),
+              onFile,
+              onWarning: (path, message) => skips.add(message, path),
+            });
+      await sendToStdout(ctx, bytes, meter, options);
+      skips.print(ctx);
+    });
+  },
+};

@@ -1,0 +1,123 @@
+/**
+ * `sluice xbstream -x|-c|-t`: an xbstream/mbstream-compatible tool. Extraction validates every chunk
+ * and path, writes only inside the target directory, creates parents at any depth, and fails loudly
+ * (where mbstream exits 0 after errors).
+ */
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { readXbstream } from '../../container/xbstream/reader.js';
+import { inspectXbstream } from '../../container/xbstream/inspect.js';
+import { writeXbstream } from '../../container/xbstream/writer.js';
+import { type Entry, toSafePath } from '../../entry.js';
+import { UsageError } from '../../errors.js';
+import { Meter } from '../../filter/meter.js';
+import { applyXbstreamEvents } from '../../sink/apply-xbstream.js';
+import { DirectorySink } from '../../sink/dir.js';
+import { fileEntryFor, readDirectory } from '../../source/dir.js';
+import type { CommandModule } from '../command.js';
+import type { CliContext } from '../context.js';
+import { streamInput } from '../input.js';
+import { info, warn } from '../log.js';
+import { showProgress } from '../progress.js';
+import { SkipReport } from '../skip-report.js';
+import { addStreamOutputOptions, sendToStdout, type StreamOutputOptions } from '../stream-output.js';
+import { parseCount } from '../units.js';
+
+interface XbstreamOptions extends StreamOutputOptions {
+  extract?: boolean;
+  create?: boolean;
+  list?: boolean;
+  directory?: string;
+  parallel: string;
+  verbose?: boolean;
+  overwrite?: boolean;
+  json?: boolean;
+}
+
+export const xbstreamCommand: CommandModule = {
+  name: 'xbstream',
+  register(program: Command, ctx: CliContext) {
+    const command = program
+      .command('xbstream')
+      .summary('create, extract or list xbstream archives (compatible with xbstream/mbstream)')
+      .description(
+        'Create (-c), extract (-x) or list (-t) an xbstream on stdin/stdout, like Percona xbstream and\n' +
+          'MariaDB mbstream. Extraction checks every CRC and path, never writes outside the target directory,\n' +
+          'creates parent directories at any depth, and exits non-zero on any defect.',
+      )
+      .argument('[files...]', 'with -c: files or directories to put in the stream (relative paths)')
+      .option('-x, --extract', 'extract the stream on stdin')
+      .option('-c, --create', 'write the named files to stdout as an xbstream')
+      .option('-t, --list', 'list the files in the stream on stdin (path and size)')
+      .option('-C, --directory <dir>', 'extract into (or, with -c, read files relative to) DIR')
+      .option('-p, --parallel <n>', 'with -x: writes in flight; with -c: files read at once', '1')
+      .option('-v, --verbose', 'print each file name on stderr')
+      .option('--overwrite', 'with -x: replace files that already exist (default: refuse, like mbstream)')
+      .option('--json', 'with -t: one JSON object per file on stdout');
+    addStreamOutputOptions(command).action(async (files: string[], options: XbstreamOptions) => {
+      const modes = [options.extract, options.create, options.list].filter((m) => m === true).length;
+      if (modes !== 1) throw new UsageError('choose exactly one of -x (extract), -c (create) or -t (list)');
+      const parallel = parseCount(options.parallel, '--parallel', 1, 64);
+      if (options.create === true) return create(ctx, files, parallel, options);
+      if (files.length > 0) throw new UsageError('file arguments are only for -c; -x and -t read the stream from stdin');
+      if (options.list === true) return list(ctx, options);
+      return extract(ctx, parallel, options);
+    });
+  },
+};
+
+async function extract(ctx: CliContext, parallel: number, options: XbstreamOptions): Promise<void> {
+  const input = streamInput(ctx, undefined, 'an xbstream');
+  const sink = await DirectorySink.create(options.directory ?? '.', { overwrite: options.overwrite === true });
+  const meter = new Meter();
+  const progress = showProgress(ctx, meter, options.progress);
+  try {
+    await applyXbstreamEvents(readXbstream(meter.filter(input)), sink, {
+      parallel,
+      onFile: (path, size) => {
+        meter.files += 1;
+        if (options.verbose === true) info(ctx, `${path} (${size} bytes)`);
+      },
+      onWarning: (message) => warn(ctx, message),
+    });
+  } finally {
+    progress.stop();
+  }
+}
+
+async function list(ctx: CliContext, options: XbstreamOptions): Promise<void> {
+  const input = streamInput(ctx, undefined, 'an xbstream');
+  await inspectXbstream(
+    input,
+    (file) => {
+      ctx.stdout.write(options.json === true ? `${JSON.stringify({ path: file.path, size: file.size })}\n` : `${String(file.size).padStart(12)}  ${file.path}\n`);
+    },
+    { hash: false },
+  );
+}
+
+async function create(ctx: CliContext, files: string[], parallel: number, options: XbstreamOptions): Promise<void> {
+  if (files.length === 0) throw new UsageError('-c needs at least one file or directory');
+  const base = options.directory ?? '.';
+  const skips = new SkipReport();
+  const meter = new Meter();
+  async function* entries(): AsyncGenerator<Entry> {
+    for (const name of files) {
+      const rel = toSafePath(name.replace(/^\.\//, '').replace(/\/+$/, ''));
+      const full = join(base, rel);
+      if ((await lstat(full)).isDirectory()) yield* readDirectory(full, { prefix: rel, signal: ctx.signal, onSkip: (p, why) => skips.add(why, p) });
+      else yield await fileEntryFor(full, rel);
+    }
+  }
+  const bytes = writeXbstream(entries(), {
+    parallel,
+    onFile: (path, size) => {
+      meter.files += 1;
+      if (options.verbose === true) info(ctx, `${path} (${size} bytes)`);
+    },
+    onSkip: (path, kind) => skips.add(kind === 'symlink' ? 'symlinks (xbstream cannot store them)' : 'empty directories (xbstream cannot store them)', path),
+  });
+  await sendToStdout(ctx, bytes, meter, options);
+  skips.print(ctx);
+}

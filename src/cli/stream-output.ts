@@ -1,0 +1,56 @@
+/**
+ * Sends a container's bytes to stdout through the byte filters every streaming command shares:
+ * throttle, meter (progress), digest (--checksum-file).
+ */
+import { writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { StreamDigest } from '../filter/digest.js';
+import type { Meter } from '../filter/meter.js';
+import { throttle } from '../filter/throttle.js';
+import { writeAll } from '../sink/writable.js';
+import type { CliContext } from './context.js';
+import { binaryStdout } from './output.js';
+import { showProgress } from './progress.js';
+import { parseSize } from './units.js';
+
+export interface StreamOutputOptions {
+  throttle?: string;
+  checksumFile?: string;
+  progress?: boolean;
+}
+
+export function addStreamOutputOptions(command: Command): Command {
+  return command
+    .option('--throttle <rate>', 'limit output to RATE bytes per second (K, M, G suffixes: 10M)')
+    .option('--checksum-file <file>', 'write the SHA-256 of the exact bytes sent to stdout to FILE')
+    .option('--progress', 'show a progress line on stderr even when it is not a terminal')
+    .option('--no-progress', 'never show a progress line');
+}
+
+export async function sendToStdout(
+  ctx: CliContext,
+  bytes: AsyncIterable<Uint8Array>,
+  meter: Meter,
+  options: StreamOutputOptions,
+): Promise<{ bytes: number; sha256?: string }> {
+  const stdout = binaryStdout(ctx);
+  let stream = bytes;
+  if (options.throttle !== undefined) {
+    const rate = parseSize(options.throttle, '--throttle');
+    stream = throttle(rate, { signal: ctx.signal })(stream);
+  }
+  stream = meter.filter(stream);
+  const digest = options.checksumFile !== undefined ? new StreamDigest('sha256') : undefined;
+  if (digest !== undefined) stream = digest.filter(stream);
+  const progress = showProgress(ctx, meter, options.progress);
+  try {
+    await writeAll(stream, stdout, ctx.signal);
+  } finally {
+    progress.stop();
+  }
+  if (digest !== undefined && options.checksumFile !== undefined) {
+    await writeFile(options.checksumFile, `${digest.hex}  -\n`);
+    return { bytes: meter.bytes, sha256: digest.hex };
+  }
+  return { bytes: meter.bytes };
+}

@@ -1,0 +1,168 @@
+/**
+ * Encodes entries as an xbstream, byte-compatible with Percona `xbstream -c` and MariaDB `mbstream -c`:
+ * P chunks of exactly `chunkBytes` (10 MiB) but the last, then one E chunk; flags 0; an empty file is a
+ * lone E chunk. With `parallel` > 1 the chunks of several files interleave, each file's chunks contiguous
+ * and in order. A file's first chunk never precedes the first chunk of a file started before it, so
+ * extractors that create parent directories one level at a time see the walk order.
+ *
+ * xbstream has no directories or symlinks: they are reported through `onSkip`, never silently dropped.
+ */
+import type { Entry, FileEntry } from '../../entry.js';
+import { SluiceError } from '../../errors.js';
+import { CHUNK_PAYLOAD_BYTES, encodeEofChunk, encodePayloadHeader, MAX_PATH_BYTES } from './codec.js';
+
+export interface XbstreamWriterOptions {
+  /** Files whose chunks may interleave (xtrabackup's --parallel). */
+  parallel?: number;
+  chunkBytes?: number;
+  /** Entries the format cannot carry: symlinks, and directories that hold no file. */
+  onSkip?: (path: string, kind: 'symlink' | 'empty directory') => void;
+  /** Called once for each file fully written, with its size. */
+  onFile?: (path: string, size: number) => void;
+}
+
+interface Lane {
+  entry: FileEntry;
+  pathBytes: Buffer;
+  chunks: AsyncIterator<Uint8Array>;
+  offset: number;
+  pending: Promise<IteratorResult<Uint8Array>> | undefined;
+  started: boolean;
+}
+
+export async function* writeXbstream(entries: AsyncIterable<Entry>, options: XbstreamWriterOptions = {}): AsyncGenerator<Uint8Array> {
+  const parallel = Math.max(1, options.parallel ?? 1);
+  const chunkBytes = options.chunkBytes ?? CHUNK_PAYLOAD_BYTES;
+  const source = entries[Symbol.asyncIterator]();
+  const emptyDirs = new EmptyDirectoryTracker();
+  const lanes: Lane[] = [];
+  let sourceDone = false;
+
+  const nextFile = async (): Promise<FileEntry | undefined> => {
+    while (!sourceDone) {
+      const next = await source.next();
+      if (next.done === true) {
+        sourceDone = true;
+        break;
+      }
+      const entry = next.value;
+      if (entry.kind === 'file') {
+        emptyDirs.sawFile(entry.path);
+        return entry;
+      }
+      if (entry.kind === 'dir') emptyDirs.sawDirectory(entry.path);
+      else options.onSkip?.(entry.path, 'symlink');
+    }
+    return undefined;
+  };
+
+  try {
+    for (;;) {
+      while (lanes.length < parallel) {
+        const entry = await nextFile();
+        if (entry === undefined) break;
+        lanes.push(startLane(entry, chunkBytes));
+      }
+      if (lanes.length === 0) break;
+
+      // Every lane reads ahead, but only lanes up to the first one that has not emitted yet may emit:
+      // first chunks keep walk order.
+      for (const lane of lanes) lane.pending ??= lane.chunks.next();
+      const firstUnstarted = lanes.findIndex((l) => !l.started);
+      const eligible = firstUnstarted < 0 ? lanes : lanes.slice(0, firstUnstarted + 1);
+      const lane = await raceLanes(eligible);
+      const result = await (lane.pending as Promise<IteratorResult<Uint8Array>>);
+      lane.pending = undefined;
+      lane.started = true;
+      if (result.done === true) {
+        yield encodeEofChunk(lane.pathBytes);
+        options.onFile?.(lane.entry.path, lane.offset);
+        lanes.splice(lanes.indexOf(lane), 1);
+        continue;
+      }
+      const payload = result.value;
+      yield encodePayloadHeader(lane.pathBytes, payload, lane.offset);
+      yield payload;
+      lane.offset += payload.length;
+    }
+    for (const dir of emptyDirs.emptyLeaves()) options.onSkip?.(dir, 'empty directory');
+  } finally {
+    await Promise.allSettled(lanes.map(async (l) => {
+      await l.pending?.catch(() => undefined);
+      await l.chunks.return?.();
+    }));
+    if (!sourceDone) await source.return?.();
+  }
+}
+
+function startLane(entry: FileEntry, chunkBytes: number): Lane {
+  const pathBytes = Buffer.from(entry.path, 'utf8');
+  if (pathBytes.length > MAX_PATH_BYTES) {
+    throw new SluiceError(
+      'E_XBSTREAM_PATH_LENGTH',
+      `path is ${pathBytes.length} bytes; xbstream readers accept at most ${MAX_PATH_BYTES} (use --stream=tar)`,
+      { path: entry.path },
+    );
+  }
+  return { entry, pathBytes, chunks: rechunk(entry.content, chunkBytes)[Symbol.asyncIterator](), offset: 0, pending: undefined, started: false };
+}
+
+async function raceLanes(lanes: Lane[]): Promise<Lane> {
+  if (lanes.length === 1) return lanes[0] as Lane;
+  return Promise.race(lanes.map((lane) => (lane.pending as Promise<unknown>).then(() => lane)));
+}
+
+/**
+ * Cuts content into pieces of exactly `size` bytes (the last may be shorter). Pieces that already have
+ * that size pass through without a copy.
+ */
+export async function* rechunk(content: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
+  let staging: Buffer | undefined;
+  let filled = 0;
+  for await (const piece of content) {
+    if (filled === 0 && piece.length === size) {
+      yield piece;
+      continue;
+    }
+    let at = 0;
+    while (at < piece.length) {
+      staging ??= Buffer.allocUnsafe(size);
+      const n = Math.min(size - filled, piece.length - at);
+      staging.set(piece.subarray(at, at + n), filled);
+      filled += n;
+      at += n;
+      if (filled === size) {
+        yield staging;
+        staging = undefined;
+        filled = 0;
+      }
+    }
+  }
+  if (filled > 0 && staging !== undefined) yield staging.subarray(0, filled);
+}
+
+/** Remembers directories that never received a file, to report the ones the stream cannot carry. */
+class EmptyDirectoryTracker {
+  readonly #dirs = new Set<string>();
+
+  sawDirectory(path: string): void {
+    this.#dirs.add(path);
+  }
+
+  sawFile(path: string): void {
+    for (const dir of ancestors(path)) this.#dirs.delete(dir);
+  }
+
+  /** Empty directories that hold no other empty directory (their parents are implied). */
+  emptyLeaves(): string[] {
+    const parents = new Set<string>();
+    for (const dir of this.#dirs) for (const up of ancestors(dir)) parents.add(up);
+    return [...this.#dirs].filter((d) => !parents.has(d));
+  }
+}
+
+function* ancestors(path: string): Generator<string> {
+  for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
+    yield path.slice(0, slash);
+  }
+}
