@@ -1,0 +1,296 @@
+/**
+ * A bounded pool of worker threads for codec work (compress, decompress, encrypt, decrypt), so the
+ * CPU-heavy part of every transform runs off the event loop.
+ *
+ * - Fixed workers (`threads`), started on first use and stopped after `idleMs` without work; an idle
+ *   pool never keeps the process alive.
+ * - Admission is bounded: at most `capacity` jobs are queued or running at once; `run()` waits for a
+ *   slot. Together with the per-stream window of `orderedMap` this bounds memory to about
+ *   (capacity + streams × window) blocks.
+ * - A job may be pinned to one worker (`Session`) when it depends on state kept there (a streaming
+ *   decoder); pinned jobs run in submission order.
+ * - A failed job rejects its own promise only; callers decide (orderedMap reports the first failure in
+ *   stream order and stops submitting).
+ */
+import { Worker } from 'node:worker_threads';
+import type { CodecJob, CodecResult, JobFailure } from './jobs.js';
+
+export interface BlockPoolOptions {
+  /** Worker threads (1..64). */
+  threads: number;
+  /** Jobs queued or running at once; default 2 per thread plus 2. */
+  capacity?: number;
+  /** Stop the workers after this long without work (ms); default 2000. */
+  idleMs?: number;
+}
+
+/** A job that failed inside a worker, with the worker's description of what was wrong. */
+export class JobError extends Error {
+  constructor(readonly failure: JobFailure) {
+    super(failure.message);
+    this.name = 'JobError';
+  }
+}
+
+interface Pending {
+  id: number;
+  job: CodecJob;
+  transfer: ArrayBuffer[];
+  resolve: (result: CodecResult) => void;
+  reject: (err: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  running: Map<number, Pending>;
+  pinned: Pending[];
+  sessions: number;
+  broken: boolean;
+}
+
+/** Jobs handed to one worker before it answers; two hide the message round trip. */
+const IN_FLIGHT_PER_WORKER = 2;
+
+export class BlockPool {
+  readonly threads: number;
+  readonly capacity: number;
+  readonly #idleMs: number;
+  #slots: Slot[] = [];
+  readonly #shared: Pending[] = [];
+  #admitted = 0;
+  readonly #waiting: (() => void)[] = [];
+  #nextId = 1;
+  #nextSession = 1;
+  #idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: BlockPoolOptions) {
+    if (!Number.isInteger(options.threads) || options.threads < 1 || options.threads > 64) {
+      throw new RangeError(`threads must be a whole number from 1 to 64, not ${options.threads}`);
+    }
+    this.threads = options.threads;
+    this.capacity = options.capacity ?? options.threads * 2 + 2;
+    this.#idleMs = options.idleMs ?? 2000;
+  }
+
+  /** Runs one job on any worker. Buffers in `transfer` move to the worker (they become unusable here). */
+  async run(job: CodecJob, transfer: ArrayBuffer[] = []): Promise<CodecResult> {
+    await this.#admit();
+    return this.#enqueue(job, transfer, undefined);
+  }
+
+  /** A handle whose jobs all run on one worker, in order. Close it when done. */
+  openSession(): Session {
+    this.#startWorkers();
+    let best: Slot | undefined;
+    for (const slot of this.#slots) {
+      if (slot.broken) continue;
+      if (best === undefined || slot.sessions + slot.running.size < best.sessions + best.running.size) best = slot;
+    }
+    if (best === undefined) throw new Error('no codec worker is available');
+    best.sessions += 1;
+    return new Session(this, best, this.#nextSession++);
+  }
+
+  /** @internal used by Session */
+  async runPinned(slot: Slot, job: CodecJob, transfer: ArrayBuffer[]): Promise<CodecResult> {
+    await this.#admit();
+    return this.#enqueue(job, transfer, slot);
+  }
+
+  /** @internal used by Session */
+  releaseSession(slot: Slot): void {
+    slot.sessions -= 1;
+    this.#checkIdle();
+  }
+
+  /** Stops the workers now; jobs still running are rejected. */
+  async close(): Promise<void> {
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    const slots = this.#slots;
+    this.#slots = [];
+    for (const slot of slots) this.#fail(slot, new Error('the codec pool was closed'));
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  async #admit(): Promise<void> {
+    if (this.#admitted < this.capacity) {
+      this.#admitted += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    // the releaser handed its slot over: #admitted already counts us
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) next();
+    else this.#admitted -= 1;
+  }
+
+  #enqueue(job: CodecJob, transfer: ArrayBuffer[], slot: Slot | undefined): Promise<CodecResult> {
+    return new Promise<CodecResult>((resolve, reject) => {
+      const pending: Pending = {
+        id: this.#nextId++,
+        job,
+        transfer,
+        resolve: (r) => {
+          this.#release();
+          resolve(r);
+        },
+        reject: (e) => {
+          this.#release();
+          reject(e);
+        },
+      };
+      if (slot !== undefined) {
+        if (slot.broken) {
+          pending.reject(new Error('the codec worker of this session stopped'));
+          return;
+        }
+        slot.pinned.push(pending);
+      } else {
+        this.#shared.push(pending);
+      }
+      this.#startWorkers();
+      this.#pump();
+    });
+  }
+
+  #startWorkers(): void {
+    if (this.#idleTimer !== undefined) {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = undefined;
+    }
+    while (this.#slots.length < this.threads) this.#slots.push(this.#spawn());
+  }
+
+  #spawn(): Slot {
+    const worker = new Worker(new URL('./codec-worker.js', import.meta.url));
+    const slot: Slot = { worker, running: new Map(), pinned: [], sessions: 0, broken: false };
+    worker.on('message', (msg: { id: number; result?: CodecResult; failure?: JobFailure }) => {
+      const pending = slot.running.get(msg.id);
+      if (pending === undefined) return;
+      slot.running.delete(msg.id);
+      if (msg.failure !== undefined) pending.reject(new JobError(msg.failure));
+      else pending.resolve(msg.result as CodecResult);
+      this.#pump();
+      this.#checkIdle();
+    });
+    worker.on('error', (err) => this.#fail(slot, err));
+    worker.on('exit', (code) => {
+      if (!slot.broken) this.#fail(slot, new Error(`a codec worker exited with status ${code}`));
+    });
+    worker.unref();
+    return slot;
+  }
+
+  #fail(slot: Slot, err: unknown): void {
+    slot.broken = true;
+    for (const pending of slot.running.values()) pending.reject(err);
+    slot.running.clear();
+    for (const pending of slot.pinned.splice(0)) pending.reject(err);
+    const i = this.#slots.indexOf(slot);
+    if (i >= 0) this.#slots.splice(i, 1);
+    this.#pump();
+  }
+
+  #pump(): void {
+    for (const slot of this.#slots) {
+      while (slot.running.size < IN_FLIGHT_PER_WORKER) {
+        const next = slot.pinned.shift() ?? this.#shared.shift();
+        if (next === undefined) break;
+        slot.running.set(next.id, next);
+        slot.worker.ref();
+        try {
+          slot.worker.postMessage({ id: next.id, job: next.job }, next.transfer);
+        } catch (err) {
+          slot.running.delete(next.id);
+          next.reject(err);
+        }
+      }
+    }
+    if (this.#shared.length > 0 && this.#slots.length < this.threads) {
+      this.#startWorkers();
+      this.#pump();
+    }
+  }
+
+  #checkIdle(): void {
+    let busy = this.#shared.length > 0;
+    for (const slot of this.#slots) {
+      if (slot.running.size === 0 && slot.pinned.length === 0) slot.worker.unref();
+      else busy = true;
+      if (slot.sessions > 0) busy = true;
+    }
+    if (busy || this.#slots.length === 0 || this.#idleTimer !== undefined) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      void this.close();
+    }, this.#idleMs);
+    this.#idleTimer.unref();
+  }
+}
+
+/** Jobs that must run on the worker holding some state (for example a streaming decoder). */
+export class Session {
+  #closed = false;
+  constructor(
+    readonly pool: BlockPool,
+    readonly slot: Slot,
+    readonly id: number,
+  ) {}
+
+  run(job: CodecJob, transfer: ArrayBuffer[] = []): Promise<CodecResult> {
+    if (this.#closed) return Promise.reject(new Error('session closed'));
+    return this.pool.runPinned(this.slot, job, transfer);
+  }
+
+  /** Drops the worker-side state and lets the worker go idle. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      if (!this.slot.broken) await this.pool.runPinned(this.slot, { kind: 'session-close', session: this.id }, []);
+    } catch {
+      // the worker is gone; so is its state
+    } finally {
+      this.pool.releaseSession(this.slot);
+    }
+  }
+}
+
+/**
+ * Maps a stream through an async function with at most `window` calls outstanding, yielding results
+ * in input order. Input is pulled only as the window allows. A failure is reported when the consumer
+ * reaches it (results before it are still delivered); nothing new is started after that, and
+ * outstanding calls are left to finish with their results dropped.
+ */
+export async function* orderedMap<T, R>(
+  source: AsyncIterable<T>,
+  window: number,
+  fn: (item: T, index: number) => Promise<R>,
+): AsyncGenerator<R> {
+  const it = source[Symbol.asyncIterator]();
+  const outstanding: Promise<R>[] = [];
+  let index = 0;
+  let ended = false;
+  try {
+    for (;;) {
+      while (!ended && outstanding.length < window) {
+        const next = await it.next();
+        if (next.done === true) {
+          ended = true;
+          break;
+        }
+        const p = fn(next.value, index++);
+        p.catch(() => undefined); // observed when its turn comes; never an unhandled rejection
+        outstanding.push(p);
+      }
+      const head = outstanding.shift();
+      if (head === undefined) return;
+      yield await head;
+    }
+  } finally {
+    if (!ended) await it.return?.();
+  }
+}
