@@ -1,0 +1,100 @@
+/**
+ * Per-file compression, as XtraBackup 8 does it: `x` becomes `x.zst` (or `x.lz4`), a concatenation of
+ * standard frames that the stock `zstd -d` / `lz4 -d` decode. Each file is cut into blocks
+ * (`blockBytes`, default 4 MiB); each block becomes one complete frame, compressed on the shared worker
+ * pool, and frames are emitted in order.
+ *
+ * - zstd frames record their content size and a content checksum (XXH64), like `zstd` does.
+ * - LZ4 frames are written like Percona's (FLG 0x6C: independent blocks, content size, content
+ *   checksum); blocks that do not shrink are stored, so output never grows by more than the framing.
+ * - An empty file becomes one empty frame, so the stock tools accept it too.
+ *
+ * Memory: about (pool capacity + window per file being read) blocks in and out.
+ */
+import type { FileEntry } from '../entry.js';
+import { toSafePath } from '../entry.js';
+import { BlockBuffers, codecError, cutBlocks, transferOf } from './blocks.js';
+import type { FileTransform } from './entry-transform.js';
+import { BlockPool, orderedMap } from './pool/block-pool.js';
+import type { CodecJob } from './pool/jobs.js';
+
+export type CompressionAlgorithm = 'zstd' | 'lz4';
+
+export const COMPRESSION_SUFFIX: Record<CompressionAlgorithm, string> = { zstd: '.zst', lz4: '.lz4' };
+export const DEFAULT_COMPRESS_BLOCK_BYTES = 4 << 20;
+export const MIN_COMPRESS_BLOCK_BYTES = 64 << 10;
+export const MAX_COMPRESS_BLOCK_BYTES = 16 << 20;
+export const ZSTD_MIN_LEVEL = 1;
+export const ZSTD_MAX_LEVEL = 19;
+
+export interface CompressOptions {
+  algorithm: CompressionAlgorithm;
+  /** zstd level, 1..19 (default 1). Ignored by lz4. */
+  level?: number;
+  /** Worker threads shared by every file this transform compresses (default 1). */
+  threads?: number;
+  /** Input bytes per frame, the unit of parallel work (default 4 MiB, 64 KiB..16 MiB). */
+  blockBytes?: number;
+  /** Use this pool instead of starting one. */
+  pool?: BlockPool;
+}
+
+/** The LZ4 block size code whose maximum block holds `bytes` (4 MiB blocks for anything larger than 1 MiB). */
+export function lz4BlockCode(bytes: number): number {
+  if (bytes <= 64 << 10) return 4;
+  if (bytes <= 256 << 10) return 5;
+  if (bytes <= 1 << 20) return 6;
+  return 7;
+}
+
+export interface Compressor {
+  transform: FileTransform;
+  /** Compresses one byte stream (what `transform` does to a file's content). */
+  compress(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array>;
+  readonly suffix: string;
+  readonly pool: BlockPool;
+}
+
+export function createCompressor(options: CompressOptions): Compressor {
+  const level = options.level ?? 1;
+  if (options.algorithm === 'zstd' && (!Number.isInteger(level) || level < ZSTD_MIN_LEVEL || level > ZSTD_MAX_LEVEL)) {
+    throw new RangeError(`zstd level must be ${ZSTD_MIN_LEVEL}..${ZSTD_MAX_LEVEL}, not ${level}`);
+  }
+  const blockBytes = options.blockBytes ?? DEFAULT_COMPRESS_BLOCK_BYTES;
+  if (!Number.isInteger(blockBytes) || blockBytes < MIN_COMPRESS_BLOCK_BYTES || blockBytes > MAX_COMPRESS_BLOCK_BYTES) {
+    throw new RangeError(`block size must be ${MIN_COMPRESS_BLOCK_BYTES}..${MAX_COMPRESS_BLOCK_BYTES} bytes, not ${blockBytes}`);
+  }
+  const pool = options.pool ?? new BlockPool({ threads: options.threads ?? 1 });
+  const buffers = new BlockBuffers(blockBytes, pool.capacity + 4);
+  const window = pool.threads + 1;
+  const suffix = COMPRESSION_SUFFIX[options.algorithm];
+  const algorithm = options.algorithm;
+  const blockCode = lz4BlockCode(blockBytes);
+
+  const jobFor = (input: Uint8Array): CodecJob =>
+    algorithm === 'zstd' ? { kind: 'zstd-compress', level, input } : { kind: 'lz4-compress', blockCode, input };
+
+  async function* compress(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array> {
+    let frames = 0;
+    const outputs = orderedMap(cutBlocks(content, buffers), window, async (block) => {
+      try {
+        const result = await pool.run(jobFor(block.bytes), transferOf(block.bytes));
+        buffers.give(result.recycled);
+        return result.output;
+      } catch (err) {
+        throw codecError(err, `${algorithm} compression failed`, { path, offset: block.offset });
+      }
+    });
+    for await (const frame of outputs) {
+      frames += 1;
+      yield frame;
+    }
+    if (frames === 0) yield (await pool.run(jobFor(new Uint8Array(0)))).output;
+  }
+
+  const transform: FileTransform = (entry: FileEntry): FileEntry => {
+    const { size: _size, ...rest } = entry;
+    return { ...rest, path: toSafePath(entry.path + suffix), content: compress(entry.content, entry.path) };
+  };
+  return { transform, compress, suffix, pool };
+}

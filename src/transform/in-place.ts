@@ -1,0 +1,148 @@
+/**
+ * Decompressing or decrypting files where they lie (`sluice decompress DIR`, `sluice decrypt DIR`),
+ * like `xtrabackup --decompress/--decrypt --target-dir`. For each file whose name has layers the
+ * decoder removes, the decoded bytes go to a temporary file in the same directory, which is synced and
+ * renamed to the decoded name only when decoding succeeded to the end; the original is deleted only
+ * with `removeOriginal`, and only after that rename. A failure leaves the original untouched and no
+ * partial output behind. The decoded file keeps the original's permission bits and mtime.
+ * Symbolic links are never followed.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { chmod, lstat, open, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { ExitCode, SluiceError, UsageError } from '../errors.js';
+import { type Decoder, LAYER_SUFFIX, type Layer } from './decode.js';
+
+export interface InPlaceOptions {
+  decoder: Decoder;
+  /** Files decoded at once (default 1). */
+  parallel?: number;
+  /** Delete each original after its decoded file is in place. */
+  removeOriginal?: boolean;
+  /** Replace decoded files that already exist (default: refuse). */
+  force?: boolean;
+  signal?: AbortSignal;
+  /** Called after each file. */
+  onFile?: (done: InPlaceFile) => void;
+}
+
+export interface InPlaceFile {
+  path: string;
+  output: string;
+  layers: Layer[];
+  inBytes: number;
+  outBytes: number;
+}
+
+export interface InPlaceSummary {
+  files: InPlaceFile[];
+  inBytes: number;
+  outBytes: number;
+}
+
+interface Task {
+  path: string;
+  output: string;
+  layers: Layer[];
+}
+
+async function collect(root: string, decoder: Decoder, tasks: Task[], explicit: boolean): Promise<void> {
+  const st = await lstat(root).catch((err: NodeJS.ErrnoException) => {
+    throw new UsageError(`${root}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`);
+  });
+  if (st.isDirectory()) {
+    for (const name of (await readdir(root)).sort()) await collect(join(root, name), decoder, tasks, false);
+    return;
+  }
+  if (!st.isFile()) return; // symlinks, sockets, devices: never followed or decoded
+  const layers = decoder.plan(root);
+  if (layers.length === 0) {
+    if (explicit) {
+      throw new UsageError(`${root}: not a file this command decodes (suffixes: ${Object.values(LAYER_SUFFIX).join(', ')})`);
+    }
+    return;
+  }
+  let output = root;
+  for (const l of layers) output = output.slice(0, -LAYER_SUFFIX[l].length);
+  tasks.push({ path: root, output, layers });
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function decodeOne(task: Task, options: InPlaceOptions): Promise<InPlaceFile> {
+  const original = await stat(task.path);
+  if (!options.force && (await exists(task.output))) {
+    throw new SluiceError('E_EXISTS', `${task.output} already exists; remove it or use --force`, { path: task.path }, { exitCode: ExitCode.failure });
+  }
+  const temp = join(dirname(task.output), `.${basename(task.output)}.sluice-${randomBytes(4).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', 0o600);
+  let outBytes = 0;
+  let renamed = false;
+  try {
+    const source = createReadStream(task.path, { highWaterMark: 1 << 20, signal: options.signal });
+    for await (const chunk of options.decoder.decode(source, task.path, task.layers)) {
+      let at = 0;
+      while (at < chunk.length) {
+        const { bytesWritten } = await handle.write(chunk, at, chunk.length - at);
+        at += bytesWritten;
+      }
+      outBytes += chunk.length;
+    }
+    await handle.sync();
+    await handle.close();
+    await chmod(temp, original.mode & 0o7777);
+    await utimes(temp, original.atime, original.mtime);
+    await rename(temp, task.output);
+    renamed = true;
+  } finally {
+    if (!renamed) {
+      await handle.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+    }
+  }
+  if (options.removeOriginal === true) await unlink(task.path);
+  return { path: task.path, output: task.output, layers: task.layers, inBytes: original.size, outBytes };
+}
+
+/** Decodes every file under `roots` that the decoder has layers to remove from. */
+export async function decodeInPlace(roots: readonly string[], options: InPlaceOptions): Promise<InPlaceSummary> {
+  const tasks: Task[] = [];
+  for (const root of roots) await collect(root, options.decoder, tasks, true);
+  const outputs = new Set<string>();
+  for (const t of tasks) {
+    if (outputs.has(t.output)) throw new UsageError(`two files decode to the same name ${t.output}`);
+    outputs.add(t.output);
+  }
+  const files: InPlaceFile[] = [];
+  let next = 0;
+  let failure: unknown;
+  const parallel = Math.max(1, options.parallel ?? 1);
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < tasks.length && options.signal?.aborted !== true) {
+      const task = tasks[next++] as Task;
+      try {
+        const done = await decodeOne(task, options);
+        files.push(done);
+        options.onFile?.(done);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, Math.max(1, tasks.length)) }, worker));
+  if (failure !== undefined) throw failure;
+  options.signal?.throwIfAborted();
+  return {
+    files,
+    inBytes: files.reduce((s, f) => s + f.inBytes, 0),
+    outBytes: files.reduce((s, f) => s + f.outBytes, 0),
+  };
+}
