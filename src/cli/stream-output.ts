@@ -4,6 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import type { BufferPool } from '../bytes/buffer-pool.js';
 import { StreamDigest } from '../filter/digest.js';
 import type { Meter } from '../filter/meter.js';
 import { throttle } from '../filter/throttle.js';
@@ -32,6 +33,8 @@ export async function sendToStdout(
   bytes: AsyncIterable<Uint8Array>,
   meter: Meter,
   options: StreamOutputOptions,
+  /** The pool the source read into: written chunks go back to it. */
+  pool?: BufferPool,
 ): Promise<{ bytes: number; sha256?: string }> {
   const stdout = binaryStdout(ctx);
   let stream = bytes;
@@ -44,7 +47,7 @@ export async function sendToStdout(
   if (digest !== undefined) stream = digest.filter(stream);
   const progress = showProgress(ctx, meter, options.progress);
   try {
-    await writeAll(stream, stdout, ctx.signal);
+    await writeAll(stream, stdout, ctx.signal, pool);
   } finally {
     progress.stop();
   }

@@ -6,7 +6,7 @@
  */
 import type { XbstreamEvent } from '../container/xbstream/reader.js';
 import type { SafePath } from '../entry.js';
-import { SluiceError, withContext } from '../errors.js';
+import { SluiceError, type Where, withContext } from '../errors.js';
 import type { DirectorySink, OutputFile } from './dir.js';
 
 export interface ApplyOptions {
@@ -56,9 +56,11 @@ export async function applyXbstreamEvents(
     if (failure !== undefined) throw failure;
   };
 
+  let context: Where = {};
   try {
     for await (const event of events) {
       checkFailure();
+      context = { path: event.path, chunk: event.chunk, offset: event.streamOffset };
       switch (event.type) {
         case 'data': {
           let state = open.get(event.path);
@@ -81,12 +83,17 @@ export async function applyXbstreamEvents(
         }
         case 'seek':
           if (!open.has(event.path)) {
-            open.set(event.path, { file: sink.openFile(event.path), writes: new Set(), end: 0, bytes: 0 });
+            const state: OpenFile = { file: sink.openFile(event.path), writes: new Set(), end: 0, bytes: 0 };
+            open.set(event.path, state);
+            await state.file;
           }
           break;
         case 'eof': {
           let state = open.get(event.path);
-          if (state === undefined) state = { file: sink.openFile(event.path), writes: new Set(), end: 0, bytes: 0 };
+          if (state === undefined) {
+            state = { file: sink.openFile(event.path), writes: new Set(), end: 0, bytes: 0 };
+            await state.file;
+          }
           open.delete(event.path);
           await Promise.all(state.writes);
           checkFailure();
@@ -111,11 +118,13 @@ export async function applyXbstreamEvents(
           );
           break;
       }
+      context = {};
     }
     await Promise.all(inFlight);
     checkFailure();
     return summary;
   } catch (err) {
+    withContext(err, context);
     await Promise.allSettled(inFlight);
     const removed = await sink.abortAll();
     if (removed.length > 0 && err instanceof SluiceError) {

@@ -65,7 +65,7 @@ export class DirectorySink {
   }
 
   async openFile(path: SafePath, options: { replace?: boolean } = {}): Promise<OutputFile> {
-    await this.#ensureDirectory(parentOf(path), true);
+    await this.#ensureDirectory(parentOf(path), true, path);
     const finalPath = this.resolve(path);
     const existing = await lstatOrUndefined(finalPath);
     if (existing !== undefined) {
@@ -83,7 +83,7 @@ export class DirectorySink {
   }
 
   async mkdir(path: SafePath, meta?: { mode?: number; mtimeMs?: number }): Promise<void> {
-    await this.#ensureDirectory(path, true);
+    await this.#ensureDirectory(path, true, path);
     if (this.#options.preserveMetadata === false) return;
     if (meta?.mode !== undefined) await chmod(this.resolve(path), meta.mode & 0o7777);
     if (meta?.mtimeMs !== undefined) this.#directoryTimes.push({ path, mtimeMs: meta.mtimeMs });
@@ -100,7 +100,7 @@ export class DirectorySink {
   }
 
   async symlink(path: SafePath, target: string, meta?: { mtimeMs?: number }): Promise<void> {
-    await this.#ensureDirectory(parentOf(path), true);
+    await this.#ensureDirectory(parentOf(path), true, path);
     const full = this.resolve(path);
     const existing = await lstatOrUndefined(full);
     if (existing !== undefined) {
@@ -119,7 +119,7 @@ export class DirectorySink {
 
   /** Deletes a file or symlink (never a directory, never through a symlink). Returns false if it was absent. */
   async remove(path: SafePath): Promise<boolean> {
-    await this.#ensureDirectory(parentOf(path), false);
+    await this.#ensureDirectory(parentOf(path), false, path);
     const full = this.resolve(path);
     const st = await lstatOrUndefined(full);
     if (st === undefined) return false;
@@ -129,8 +129,8 @@ export class DirectorySink {
   }
 
   async rename(from: SafePath, to: SafePath): Promise<void> {
-    await this.#ensureDirectory(parentOf(from), false);
-    await this.#ensureDirectory(parentOf(to), true);
+    await this.#ensureDirectory(parentOf(from), false, from);
+    await this.#ensureDirectory(parentOf(to), true, to);
     const st = await lstatOrUndefined(this.resolve(from));
     if (st === undefined) throw new SluiceError('E_MISSING', `cannot rename a file that does not exist (to ${JSON.stringify(to)})`, { path: from });
     if (st.isDirectory()) this.#verified.clear();
@@ -171,7 +171,7 @@ export class DirectorySink {
    * Makes sure `dir` (relative) is a real directory inside the root, creating missing levels when asked.
    * Any existing component that is not a directory (a symlink above all) is refused.
    */
-  async #ensureDirectory(dir: SafePath | undefined, create: boolean): Promise<void> {
+  async #ensureDirectory(dir: SafePath | undefined, create: boolean, forPath: SafePath): Promise<void> {
     if (dir === undefined || this.#verified.has(dir)) return;
     const parts = dir.split('/');
     let rel = '';
@@ -189,13 +189,13 @@ export class DirectorySink {
         st = await lstatOrUndefined(full);
       }
       if (st === undefined) {
-        throw new SluiceError('E_MISSING', `directory ${JSON.stringify(rel)} does not exist`, { path: dir });
+        throw new SluiceError('E_MISSING', `directory ${JSON.stringify(rel)} does not exist`, { path: forPath });
       }
       if (st.isSymbolicLink()) {
-        throw new UnsafePathError('E_UNSAFE_PATH', `refusing to pass through the symlink ${JSON.stringify(rel)}`, { path: dir });
+        throw new UnsafePathError('E_UNSAFE_PATH', `refusing to pass through the symlink ${JSON.stringify(rel)}`, { path: forPath });
       }
       if (!st.isDirectory()) {
-        throw new SluiceError('E_NOT_A_DIRECTORY', `${JSON.stringify(rel)} is not a directory`, { path: dir });
+        throw new SluiceError('E_NOT_A_DIRECTORY', `${JSON.stringify(rel)} is not a directory`, { path: forPath });
       }
       this.#verified.add(rel);
     }

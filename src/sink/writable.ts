@@ -1,8 +1,15 @@
 /** Drains an async iterable of bytes into a Writable, waiting for 'drain' whenever it asks to. */
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import type { BufferPool } from '../bytes/buffer-pool.js';
 
-export async function writeAll(source: AsyncIterable<Uint8Array>, destination: Writable, signal?: AbortSignal): Promise<void> {
+/** With `recycle`, each chunk is offered back to the pool once the destination has written it. */
+export async function writeAll(
+  source: AsyncIterable<Uint8Array>,
+  destination: Writable,
+  signal?: AbortSignal,
+  recycle?: BufferPool,
+): Promise<void> {
   let failed: Error | undefined;
   const onError = (err: Error): void => {
     failed ??= err;
@@ -12,7 +19,8 @@ export async function writeAll(source: AsyncIterable<Uint8Array>, destination: W
     for await (const chunk of source) {
       if (failed !== undefined) throw failed;
       signal?.throwIfAborted();
-      if (!destination.write(chunk)) await once(destination, 'drain', { signal });
+      const more = recycle === undefined ? destination.write(chunk) : destination.write(chunk, () => recycle.give(chunk));
+      if (!more) await once(destination, 'drain', { signal });
     }
     if (failed !== undefined) throw failed;
   } finally {

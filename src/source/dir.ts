@@ -9,12 +9,15 @@
 import { constants, type Stats } from 'node:fs';
 import { type FileHandle, lstat, open, opendir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { BufferPool } from '../bytes/buffer-pool.js';
 import { type Entry, type SafePath, toSafePath } from '../entry.js';
 import { SluiceError } from '../errors.js';
 
 export interface DirSourceOptions {
   /** Bytes per read; 10 MiB matches xbstream's chunk size so chunks need no copying. */
   readBytes?: number;
+  /** Blocks to read into (its block size must be at least readBytes); the sink gives them back. */
+  pool?: BufferPool;
   /** Called for things the walk passes over (sockets, FIFOs, devices). */
   onSkip?: (path: string, reason: string) => void;
   /** Paths (relative, as yielded) to leave out, with everything below them. */
@@ -73,7 +76,7 @@ function fileEntry(full: string, rel: SafePath, st: Stats, options: DirSourceOpt
     path: rel,
     size: st.size,
     ...meta(st),
-    content: readFileBlocks(full, st.size, options.readBytes ?? DEFAULT_READ_BYTES, options.signal),
+    content: readFileBlocks(full, st.size, options.readBytes ?? options.pool?.blockBytes ?? DEFAULT_READ_BYTES, options.pool, options.signal),
   };
 }
 
@@ -90,13 +93,14 @@ async function* readFileBlocks(
   path: string,
   statSize: number,
   readBytes: number,
+  pool: BufferPool | undefined,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Uint8Array> {
   const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   const requestAt = (at: number): number => Math.min(readBytes, Math.max(statSize - at, 0) + 1);
   let position = 0;
   let request = requestAt(0);
-  let pending: Promise<Uint8Array> | undefined = readBlock(fh, 0, request);
+  let pending: Promise<Uint8Array> | undefined = readBlock(fh, 0, request, pool);
   try {
     for (;;) {
       signal?.throwIfAborted();
@@ -107,7 +111,7 @@ async function* readFileBlocks(
       position += block.length;
       if (!atEnd) {
         request = requestAt(position);
-        pending = readBlock(fh, position, request);
+        pending = readBlock(fh, position, request, pool);
       }
       yield block;
       if (atEnd) return;
@@ -118,10 +122,19 @@ async function* readFileBlocks(
   }
 }
 
-async function readBlock(fh: FileHandle, position: number, length: number): Promise<Uint8Array> {
-  const buffer = Buffer.allocUnsafe(length);
-  const { bytesRead } = await fh.read(buffer, 0, length, position);
-  return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+async function readBlock(fh: FileHandle, position: number, length: number, pool: BufferPool | undefined): Promise<Uint8Array> {
+  const pooled = pool !== undefined && length <= pool.blockBytes;
+  const buffer = pooled ? pool.take() : Buffer.allocUnsafe(length);
+  let bytesRead: number;
+  try {
+    ({ bytesRead } = await fh.read(buffer, 0, length, position));
+  } catch (err) {
+    if (pooled) pool.putBack(buffer);
+    throw err;
+  }
+  const view = bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+  if (pooled) pool.lend(buffer, view);
+  return view;
 }
 
 function describeType(st: Stats): string {

@@ -6,6 +6,8 @@ import { writeXbstream } from '../../container/xbstream/writer.js';
 import type { Entry } from '../../entry.js';
 import { UsageError } from '../../errors.js';
 import { Meter } from '../../filter/meter.js';
+import { BufferPool } from '../../bytes/buffer-pool.js';
+import { DEFAULT_READ_BYTES } from '../../source/dir.js';
 import { readDirectory } from '../../source/dir.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -49,7 +51,9 @@ export const backupCommand: CommandModule = {
         meter.files += 1;
         if (options.verbose === true) info(ctx, `${path} (${size} bytes)`);
       };
+      const pool = new BufferPool(DEFAULT_READ_BYTES);
       const entries: AsyncIterable<Entry> = readDirectory(dir, {
+        pool,
         signal: ctx.signal,
         onSkip: (path, reason) => skips.add(reason, path),
       });
@@ -65,7 +69,7 @@ export const backupCommand: CommandModule = {
               onFile,
               onWarning: (path, message) => skips.add(message, path),
             });
-      await sendToStdout(ctx, bytes, meter, options);
+      await sendToStdout(ctx, bytes, meter, options, pool);
       skips.print(ctx);
     });
   },

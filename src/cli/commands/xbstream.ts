@@ -12,6 +12,8 @@ import { writeXbstream } from '../../container/xbstream/writer.js';
 import { type Entry, toSafePath } from '../../entry.js';
 import { UsageError } from '../../errors.js';
 import { Meter } from '../../filter/meter.js';
+import { BufferPool } from '../../bytes/buffer-pool.js';
+import { DEFAULT_READ_BYTES } from '../../source/dir.js';
 import { applyXbstreamEvents } from '../../sink/apply-xbstream.js';
 import { DirectorySink } from '../../sink/dir.js';
 import { fileEntryFor, readDirectory } from '../../source/dir.js';
@@ -102,12 +104,13 @@ async function create(ctx: CliContext, files: string[], parallel: number, option
   const base = options.directory ?? '.';
   const skips = new SkipReport();
   const meter = new Meter();
+  const pool = new BufferPool(DEFAULT_READ_BYTES);
   async function* entries(): AsyncGenerator<Entry> {
     for (const name of files) {
       const rel = toSafePath(name.replace(/^\.\//, '').replace(/\/+$/, ''));
       const full = join(base, rel);
-      if ((await lstat(full)).isDirectory()) yield* readDirectory(full, { prefix: rel, signal: ctx.signal, onSkip: (p, why) => skips.add(why, p) });
-      else yield await fileEntryFor(full, rel);
+      if ((await lstat(full)).isDirectory()) yield* readDirectory(full, { prefix: rel, pool, signal: ctx.signal, onSkip: (p, why) => skips.add(why, p) });
+      else yield await fileEntryFor(full, rel, { pool });
     }
   }
   const bytes = writeXbstream(entries(), {
@@ -118,6 +121,6 @@ async function create(ctx: CliContext, files: string[], parallel: number, option
     },
     onSkip: (path, kind) => skips.add(kind === 'symlink' ? 'symlinks (xbstream cannot store them)' : 'empty directories (xbstream cannot store them)', path),
   });
-  await sendToStdout(ctx, bytes, meter, options);
+  await sendToStdout(ctx, bytes, meter, options, pool);
   skips.print(ctx);
 }

@@ -77,6 +77,7 @@ export async function* readXbstream(
   try {
     for (;;) {
       const streamOffset = reader.offset;
+      context = { chunk: chunk + 1, offset: streamOffset };
       const prefixBytes = await reader.readExact(PREFIX_BYTES, 'a chunk header', true);
       if (prefixBytes === undefined) break;
       chunk += 1;

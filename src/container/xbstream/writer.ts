@@ -114,16 +114,14 @@ async function raceLanes(lanes: Lane[]): Promise<Lane> {
 
 /**
  * Cuts content into pieces of exactly `size` bytes (the last may be shorter). Pieces that already have
- * that size pass through without a copy.
+ * that size, and a short last piece that follows whole ones, pass through without a copy.
  */
 export async function* rechunk(content: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
   let staging: Buffer | undefined;
   let filled = 0;
-  for await (const piece of content) {
-    if (filled === 0 && piece.length === size) {
-      yield piece;
-      continue;
-    }
+  /** A short piece kept as is, in case it turns out to be the last one. */
+  let held: Uint8Array | undefined;
+  const stage = function* (piece: Uint8Array): Generator<Uint8Array> {
     let at = 0;
     while (at < piece.length) {
       staging ??= Buffer.allocUnsafe(size);
@@ -137,8 +135,19 @@ export async function* rechunk(content: AsyncIterable<Uint8Array>, size: number)
         filled = 0;
       }
     }
+  };
+  for await (const piece of content) {
+    if (piece.length === 0) continue;
+    if (held !== undefined) {
+      yield* stage(held);
+      held = undefined;
+    }
+    if (filled === 0 && piece.length === size) yield piece;
+    else if (filled === 0 && piece.length < size) held = piece;
+    else yield* stage(piece);
   }
-  if (filled > 0 && staging !== undefined) yield staging.subarray(0, filled);
+  if (held !== undefined) yield held;
+  else if (filled > 0 && staging !== undefined) yield staging.subarray(0, filled);
 }
 
 /** Remembers directories that never received a file, to report the ones the stream cannot carry. */
