@@ -1,0 +1,54 @@
+/** Runs shell commands for benchmarks: best-of-N wall time and peak RSS, and prints tables of ratios. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const SLUICE = `node ${fileURLToPath(new URL('../src/cli/main.js', import.meta.url))}`;
+
+export interface Measurement {
+  label: string;
+  seconds: number;
+  /** Peak RSS of the measured command, KiB. */
+  rssKb: number;
+  bytes: number;
+}
+
+/**
+ * Runs `command` (bash) `runs` times after `prepare`, keeping the fastest. The command's peak RSS comes from
+ * GNU time wrapped around `measured` (the part of the pipeline that is ours or the peer's).
+ */
+export function measure(label: string, bytes: number, build: (time: string) => string, options: { runs?: number; prepare?: () => void } = {}): Measurement {
+  const scratch = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+  const rssFile = join(scratch, 'rss');
+  const time = `/usr/bin/time -f %M -o ${rssFile}`;
+  let best: Measurement | undefined;
+  try {
+    for (let i = 0; i < (options.runs ?? 3); i++) {
+      options.prepare?.();
+      const started = performance.now();
+      const result = spawnSync('bash', ['-o', 'pipefail', '-c', build(time)], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+      const seconds = (performance.now() - started) / 1000;
+      if (result.status !== 0) throw new Error(`${label} failed (${result.status}): ${result.stderr.toString().slice(-2000)}`);
+      const rssKb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+      if (best === undefined || seconds < best.seconds) best = { label, seconds, rssKb, bytes };
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return best as Measurement;
+}
+
+export function mbps(m: Measurement): number {
+  return m.bytes / 1e6 / m.seconds;
+}
+
+export function printTable(title: string, rows: Measurement[], baseline: Measurement): void {
+  console.log(`\n${title}`);
+  console.log(`${'command'.padEnd(58)} ${'seconds'.padStart(8)} ${'MB/s'.padStart(8)} ${'peak RSS'.padStart(10)} ${'vs ' + baseline.label.split(' ')[0]}`);
+  for (const r of rows) {
+    const ratio = baseline.seconds / r.seconds;
+    console.log(`${r.label.padEnd(58)} ${r.seconds.toFixed(2).padStart(8)} ${mbps(r).toFixed(0).padStart(8)} ${`${(r.rssKb / 1024).toFixed(0)} MiB`.padStart(10)} ${ratio.toFixed(2)}x`);
+  }
+}
