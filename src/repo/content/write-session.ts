@@ -1,0 +1,102 @@
+/**
+ * Everything one backup needs to store data: the chunk slots, the crypto workers and the blob writer.
+ * `saveStream` stores bytes as data blobs; `saveTree` stores a tree (or content-list) blob. Nothing is
+ * referenced until the caller writes a snapshot after `flush`.
+ */
+import { cpus } from 'node:os';
+import { toHex } from '../crypto/blob-id.js';
+import { ObjectKind } from '../format.js';
+import type { Repository } from '../repository.js';
+import { CryptoPool } from '../workers/crypto-pool.js';
+import { BlobWriter } from './blob-writer.js';
+import { SlotPool } from './slot-pool.js';
+import { type SavedStream, saveStream } from './stream-saver.js';
+
+export interface WriteSessionOptions {
+  /** zstd level for data blobs (default: the repository's). */
+  level?: number;
+  /** Target pack size (default: the repository's). */
+  packSize?: number;
+  sealers?: number;
+  slots?: number;
+  indexEveryPacks?: number;
+  signal?: AbortSignal;
+  onPack?: (pack: { id: string; size: number; blobs: number }) => void;
+}
+
+/** Trees compress well and are small: a stronger level costs nothing noticeable. */
+const TREE_LEVEL = 6;
+
+export class WriteSession {
+  readonly writer: BlobWriter;
+  readonly pool: CryptoPool;
+  readonly slots: SlotPool;
+  readonly level: number;
+  /** Bytes read from all streams so far (progress). */
+  bytesRead = 0;
+
+  constructor(
+    readonly repo: Repository,
+    readonly options: WriteSessionOptions = {},
+  ) {
+    const sealers = options.sealers ?? Math.max(1, Math.min(4, cpus().length));
+    this.slots = new SlotPool(options.slots ?? 4 + 3 * sealers, repo.config.chunker.max);
+    this.pool = new CryptoPool({
+      dataKey: repo.dataKey,
+      idKey: repo.master.idKey,
+      repoId: repo.repoId,
+      slots: this.slots.buffer,
+      slotBytes: this.slots.slotBytes,
+      sealers,
+      hasher: true,
+    });
+    this.level = options.level ?? repo.config.compressionLevel;
+    this.writer = new BlobWriter(repo, {
+      packSize: options.packSize ?? repo.config.packSize,
+      ...(options.indexEveryPacks === undefined ? {} : { indexEveryPacks: options.indexEveryPacks }),
+      ...(options.onPack === undefined ? {} : { onPack: options.onPack }),
+    });
+  }
+
+  saveStream(source: AsyncIterable<Uint8Array>, onBytes?: (n: number) => void): Promise<SavedStream> {
+    return saveStream(
+      {
+        writer: this.writer,
+        pool: this.pool,
+        slots: this.slots,
+        gear: this.repo.gear,
+        chunker: this.repo.config.chunker,
+        level: this.level,
+        onBytes: (n) => {
+          this.bytesRead += n;
+          onBytes?.(n);
+        },
+        ...(this.options.signal === undefined ? {} : { signal: this.options.signal }),
+      },
+      source,
+    );
+  }
+
+  /** Stores a tree or content-list blob (sealed on this thread: they are small); returns its id. */
+  async saveTree(bytes: Uint8Array): Promise<string> {
+    const id = this.repo.blobId(bytes);
+    if (this.writer.reserve(id)) {
+      const { parts } = this.repo.codec.seal(ObjectKind.tree, id, bytes, TREE_LEVEL);
+      await this.writer.add('tree', id, parts, bytes.length);
+      await this.repo.cache.put(`trees/${toHex(id)}`, parts);
+    }
+    return toHex(id);
+  }
+
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  abandon(): Promise<void> {
+    return this.writer.abandon();
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

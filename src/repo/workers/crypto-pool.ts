@@ -1,0 +1,159 @@
+/**
+ * The main thread's side of the crypto workers: one hasher (chunk ids and stream digests, in order) and
+ * a few sealers (compress + seal, open + verify). Each call returns a promise; callers bound how many
+ * are in flight (the chunk slots do that for backups, the read-ahead window for restores).
+ */
+import { Worker } from 'node:worker_threads';
+import { FormatError, IntegrityError, SluiceError } from '../../errors.js';
+import type { ObjectKind } from '../format.js';
+import type { Envelope, Reply, Request, Response, WorkerError, WorkerSetup } from './protocol.js';
+import { isTransferable } from './protocol.js';
+
+const WORKER_URL = new URL('./crypto-worker.js', import.meta.url);
+
+class WorkerHandle {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  #seq = 0;
+  #failed: Error | undefined;
+
+  constructor(setup: WorkerSetup) {
+    this.#worker = new Worker(WORKER_URL, { workerData: setup });
+    this.#worker.unref();
+    this.#worker.on('message', (response: Response) => this.#settle(response));
+    this.#worker.on('error', (err: unknown) => this.#fail(err instanceof Error ? err : new Error(String(err))));
+    this.#worker.on('exit', (code) => this.#fail(new Error(`crypto worker exited with code ${code}`)));
+  }
+
+  get load(): number {
+    return this.#pending.size;
+  }
+
+  call(request: Request, transfer: ArrayBuffer[] = []): Promise<Reply> {
+    if (this.#failed !== undefined) return Promise.reject(this.#failed);
+    const seq = ++this.#seq;
+    return new Promise<Reply>((resolve, reject) => {
+      if (this.#pending.size === 0) this.#worker.ref();
+      this.#pending.set(seq, { resolve, reject });
+      const envelope: Envelope = { seq, request };
+      this.#worker.postMessage(envelope, transfer);
+    });
+  }
+
+  #settle(response: Response): void {
+    const waiter = this.#pending.get(response.seq);
+    if (waiter === undefined) return;
+    this.#pending.delete(response.seq);
+    if (this.#pending.size === 0) this.#worker.unref();
+    if (response.ok) waiter.resolve(response.reply);
+    else waiter.reject(rebuildError(response.error));
+  }
+
+  #fail(err: Error): void {
+    if (this.#failed !== undefined) return;
+    this.#failed = err;
+    for (const waiter of this.#pending.values()) waiter.reject(err);
+    this.#pending.clear();
+  }
+
+  async terminate(): Promise<void> {
+    this.#failed ??= new Error('crypto worker was stopped');
+    await this.#worker.terminate();
+  }
+}
+
+function rebuildError(e: WorkerError): Error {
+  const where = e.object === undefined ? {} : { object: e.object };
+  if (e.name === 'IntegrityError') return new IntegrityError(e.code, e.detail, where);
+  if (e.name === 'FormatError') return new FormatError(e.code, e.detail, where);
+  return new SluiceError(e.code, e.detail, where);
+}
+
+export interface PoolOptions {
+  dataKey: Uint8Array;
+  idKey: Uint8Array;
+  repoId: Uint8Array;
+  slots?: SharedArrayBuffer;
+  slotBytes?: number;
+  /** Sealing/opening workers (default 2). */
+  sealers?: number;
+  /** Start the ordered hashing worker (backups need it; restores do not). */
+  hasher?: boolean;
+}
+
+export class CryptoPool {
+  readonly #hasher: WorkerHandle | undefined;
+  readonly #sealers: WorkerHandle[];
+  #next = 0;
+  #stream = 0;
+
+  constructor(options: PoolOptions) {
+    const setup: WorkerSetup = {
+      dataKey: options.dataKey,
+      idKey: options.idKey,
+      repoId: options.repoId,
+      slotBytes: options.slotBytes ?? 0,
+      ...(options.slots === undefined ? {} : { slots: options.slots }),
+    };
+    this.#hasher = options.hasher === true ? new WorkerHandle(setup) : undefined;
+    this.#sealers = Array.from({ length: Math.max(1, options.sealers ?? 2) }, () => new WorkerHandle(setup));
+  }
+
+  get sealers(): number {
+    return this.#sealers.length;
+  }
+
+  newStream(): number {
+    return ++this.#stream;
+  }
+
+  /** The keyed id of the chunk in `slot`; also feeds it to `stream`'s SHA-256 (-1: no stream). */
+  async hash(slot: number, length: number, stream: number): Promise<Uint8Array> {
+    const reply = await this.#hashWorker().call({ op: 'hash', slot, length, stream });
+    return (reply as Extract<Reply, { op: 'hash' }>).id;
+  }
+
+  /** SHA-256 and length of everything hashed for `stream`; ends the stream. */
+  async digest(stream: number): Promise<{ sha256: string; bytes: number }> {
+    const reply = (await this.#hashWorker().call({ op: 'digest', stream })) as Extract<Reply, { op: 'digest' }>;
+    return { sha256: reply.sha256, bytes: reply.bytes };
+  }
+
+  /** Compresses and seals a chunk held in a slot, or given bytes. */
+  async seal(
+    kind: ObjectKind,
+    id: Uint8Array,
+    source: { slot: number; length: number } | { bytes: Uint8Array },
+    level: number,
+  ): Promise<{ parts: Uint8Array[]; compressed: boolean }> {
+    const request: Request =
+      'bytes' in source
+        ? { op: 'seal', kind, id, slot: -1, length: source.bytes.length, bytes: source.bytes, level }
+        : { op: 'seal', kind, id, slot: source.slot, length: source.length, level };
+    const reply = (await this.#sealer().call(request)) as Extract<Reply, { op: 'seal' }>;
+    return { parts: reply.parts, compressed: reply.compressed };
+  }
+
+  /** Opens, decompresses and verifies a blob; the envelope's buffer is moved to the worker when possible. */
+  async open(kind: ObjectKind, id: Uint8Array, envelope: Uint8Array, rawLength: number, object: string): Promise<Uint8Array> {
+    const transfer = isTransferable(envelope) && envelope.byteLength === envelope.buffer.byteLength ? [envelope.buffer as ArrayBuffer] : [];
+    const reply = (await this.#sealer().call({ op: 'open', kind, id, envelope, rawLength, object }, transfer)) as Extract<Reply, { op: 'open' }>;
+    return reply.data;
+  }
+
+  #hashWorker(): WorkerHandle {
+    if (this.#hasher === undefined) throw new Error('this pool has no hashing worker');
+    return this.#hasher;
+  }
+
+  #sealer(): WorkerHandle {
+    let best = this.#sealers[this.#next % this.#sealers.length] as WorkerHandle;
+    for (const w of this.#sealers) if (w.load < best.load) best = w;
+    this.#next += 1;
+    return best;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#sealers, ...(this.#hasher === undefined ? [] : [this.#hasher])].map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * A crypto worker thread: hashes chunks (keyed BLAKE3 id, and the SHA-256 of the stream they belong to),
+ * compresses and seals blobs, opens and verifies blobs. Chunks are read from slots of a buffer shared
+ * with the main thread, so nothing is copied on the way in.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Blake3Hasher } from '@napi-rs/blake-hash';
+import { SluiceError } from '../../errors.js';
+import { BlobCodec } from './blob-codec.js';
+import { type Envelope, isTransferable, ownBuffer, type Reply, type Request, type Response, type WorkerSetup } from './protocol.js';
+
+const setup = workerData as WorkerSetup;
+const codec = new BlobCodec(setup.dataKey, setup.idKey, setup.repoId);
+const idKey = Buffer.from(setup.idKey);
+const streams = new Map<number, { hash: Hash; bytes: number }>();
+
+function slotView(slot: number, length: number): Uint8Array {
+  if (setup.slots === undefined) throw new Error('this worker has no chunk slots');
+  if (length > setup.slotBytes || slot < 0 || (slot + 1) * setup.slotBytes > setup.slots.byteLength) throw new Error('bad slot');
+  return new Uint8Array(setup.slots, slot * setup.slotBytes, length);
+}
+
+function handle(request: Request): { reply: Reply; transfer: ArrayBuffer[] } {
+  switch (request.op) {
+    case 'hash': {
+      const view = slotView(request.slot, request.length);
+      if (request.stream >= 0) {
+        let s = streams.get(request.stream);
+        if (s === undefined) streams.set(request.stream, (s = { hash: createHash('sha256'), bytes: 0 }));
+        s.hash.update(view);
+        s.bytes += view.length;
+      }
+      const id = Blake3Hasher.newKeyed(idKey).update(view).digestBuffer();
+      return { reply: { op: 'hash', id: new Uint8Array(id) }, transfer: [] };
+    }
+    case 'digest': {
+      const s = streams.get(request.stream) ?? { hash: createHash('sha256'), bytes: 0 };
+      streams.delete(request.stream);
+      return { reply: { op: 'digest', sha256: s.hash.digest('hex'), bytes: s.bytes }, transfer: [] };
+    }
+    case 'seal': {
+      const data = request.bytes ?? slotView(request.slot, request.length);
+      const { parts, compressed } = codec.seal(request.kind, request.id, data, request.level);
+      const owned = parts.map(ownBuffer);
+      return { reply: { op: 'seal', parts: owned, compressed }, transfer: owned.map((p) => p.buffer as ArrayBuffer) };
+    }
+    case 'open': {
+      const data = codec.open(request.kind, request.id, request.envelope, request.rawLength, { object: request.object });
+      const owned = ownBuffer(data);
+      return { reply: { op: 'open', data: owned }, transfer: isTransferable(owned) ? [owned.buffer as ArrayBuffer] : [] };
+    }
+  }
+}
+
+const port = parentPort;
+if (port === null) throw new Error('crypto-worker must run in a worker thread');
+port.on('message', (message: Envelope) => {
+  let response: Response;
+  let transfer: ArrayBuffer[] = [];
+  try {
+    const out = handle(message.request);
+    response = { seq: message.seq, ok: true, reply: out.reply };
+    transfer = dedupe(out.transfer);
+  } catch (err) {
+    const e = err as Error;
+    response = {
+      seq: message.seq,
+      ok: false,
+      error: {
+        name: e.name,
+        code: err instanceof SluiceError ? err.code : 'E_WORKER',
+        detail: err instanceof SluiceError ? err.detail : e.message,
+        ...(err instanceof SluiceError && err.where.object !== undefined ? { object: err.where.object } : {}),
+      },
+    };
+  }
+  port.postMessage(response, transfer);
+});
+
+function dedupe(buffers: ArrayBuffer[]): ArrayBuffer[] {
+  return [...new Set(buffers)];
+}

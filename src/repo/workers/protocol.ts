@@ -1,0 +1,43 @@
+/** Messages between the main thread and the crypto workers (structured-clone safe). */
+import type { ObjectKind } from '../format.js';
+
+export interface WorkerSetup {
+  dataKey: Uint8Array;
+  idKey: Uint8Array;
+  repoId: Uint8Array;
+  /** Chunk slots shared with the main thread (undefined for workers that only open blobs). */
+  slots?: SharedArrayBuffer;
+  slotBytes: number;
+}
+
+export type Request =
+  | { op: 'hash'; slot: number; length: number; stream: number }
+  | { op: 'digest'; stream: number }
+  | { op: 'seal'; kind: ObjectKind; id: Uint8Array; slot: number; length: number; bytes?: Uint8Array; level: number }
+  | { op: 'open'; kind: ObjectKind; id: Uint8Array; envelope: Uint8Array; rawLength: number; object: string };
+
+export type Reply =
+  | { op: 'hash'; id: Uint8Array }
+  | { op: 'digest'; sha256: string; bytes: number }
+  | { op: 'seal'; parts: Uint8Array[]; compressed: boolean }
+  | { op: 'open'; data: Uint8Array };
+
+export interface WorkerError {
+  name: string;
+  code: string;
+  detail: string;
+  object?: string;
+}
+
+export type Envelope = { seq: number; request: Request };
+export type Response = { seq: number; ok: true; reply: Reply } | { seq: number; ok: false; error: WorkerError };
+
+/** Views whose buffer can be moved to another thread without copying (never the shared Buffer pool). */
+export function isTransferable(u8: Uint8Array): boolean {
+  return u8.buffer instanceof ArrayBuffer && u8.buffer.byteLength > 16 * 1024;
+}
+
+/** A view that can go in a transfer list: the view itself, or a copy into its own buffer. */
+export function ownBuffer(u8: Uint8Array): Uint8Array {
+  return isTransferable(u8) ? u8 : new Uint8Array(u8);
+}
