@@ -4,9 +4,11 @@ import type { CommandModule } from '../command.js';
 import { backupCommand } from './backup.js';
 import { verifyCommand } from './verify.js';
 import { xbstreamCommand } from './xbstream.js';
+import { repositoryCommands } from './repo-commands.js';
 
 export const commands: CommandModule[] = [
   backupCommand,
   xbstreamCommand,
   verifyCommand,
+  ...repositoryCommands,
 ];

@@ -1,0 +1,176 @@
+/**
+ * What every repository command shares: where the repository is (`--repo` / SLUICE_REPO), the password
+ * (`--password-file` / SLUICE_PASSWORD_FILE / SLUICE_PASSWORD / a prompt on a terminal), the local cache,
+ * locking, and turning a session into a repository, a lock and a clean shutdown.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir, hostname, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { parseKdfParams, type ScryptParams } from '../repo/keys.js';
+import { RepoLock } from '../repo/lock.js';
+import { type ClientInfo, Repository } from '../repo/repository.js';
+import { LocalDirStore } from '../repo/storage/local.js';
+import type { ObjectStore } from '../repo/storage/object-store.js';
+import type { CliContext } from './context.js';
+import { warn } from './log.js';
+
+export interface RepoOptions {
+  repo?: string;
+  passwordFile?: string;
+  cacheDir?: string;
+  cache?: boolean;
+  retryLock?: string;
+  json?: boolean;
+}
+
+export function addRepoOptions(command: Command): Command {
+  return command
+    .option('-r, --repo <path>', 'repository location (default: $SLUICE_REPO)')
+    .option('-p, --password-file <file>', 'read the password from the first line of this file (default: $SLUICE_PASSWORD_FILE)')
+    .option('--cache-dir <dir>', 'local cache directory (default: $SLUICE_CACHE_DIR or ~/.cache/sluice)')
+    .option('--no-cache', 'do not use or fill the local cache')
+    .option('--retry-lock <duration>', 'keep trying this long when the repository is locked (e.g. 30s, 5m)', '0');
+}
+
+export function repoLocation(ctx: CliContext, options: RepoOptions): string {
+  const location = options.repo ?? ctx.env.SLUICE_REPO;
+  if (location === undefined || location === '') throw new UsageError('no repository: pass --repo PATH or set SLUICE_REPO');
+  if (/^[a-z0-9]+:/i.test(location) && !location.startsWith('/')) {
+    throw new UsageError(`repository "${location}": only local directories are supported so far`);
+  }
+  return resolve(location);
+}
+
+export function openStore(ctx: CliContext, options: RepoOptions): LocalDirStore {
+  return new LocalDirStore(repoLocation(ctx, options));
+}
+
+function firstLine(text: string): string {
+  const newline = text.search(/\r?\n/);
+  return newline < 0 ? text : text.slice(0, newline);
+}
+
+/** The password from a file, the environment, or (on a terminal) a prompt. */
+export async function readPassword(ctx: CliContext, options: { passwordFile?: string }, prompt = 'repository password: '): Promise<string> {
+  const file = options.passwordFile ?? ctx.env.SLUICE_PASSWORD_FILE;
+  if (file !== undefined && file !== '') {
+    try {
+      return firstLine(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new UsageError(`cannot read the password file ${file}: ${(err as Error).message}`);
+    }
+  }
+  if (ctx.env.SLUICE_PASSWORD !== undefined) return ctx.env.SLUICE_PASSWORD;
+  if (ctx.stdin.isTTY === true && ctx.stderr.isTTY === true) return promptHidden(ctx, prompt);
+  throw new UsageError('no password: pass --password-file FILE or set SLUICE_PASSWORD_FILE (or SLUICE_PASSWORD)');
+}
+
+async function promptHidden(ctx: CliContext, prompt: string): Promise<string> {
+  ctx.stderr.write(prompt);
+  const rl = createInterface({ input: ctx.stdin, terminal: false });
+  const raw = ctx.stdin as unknown as { setRawMode?: (on: boolean) => void };
+  raw.setRawMode?.(false);
+  try {
+    const line = await new Promise<string>((resolveLine, reject) => {
+      rl.once('line', resolveLine);
+      rl.once('close', () => reject(new UsageError('no password given')));
+    });
+    return line;
+  } finally {
+    rl.close();
+    ctx.stderr.write('\n');
+  }
+}
+
+/** A second password (for `key add` / `key passwd`): --new-password-file, SLUICE_NEW_PASSWORD_FILE, or a prompt. */
+export async function readNewPassword(ctx: CliContext, file: string | undefined): Promise<string> {
+  const path = file ?? ctx.env.SLUICE_NEW_PASSWORD_FILE;
+  if (path !== undefined && path !== '') return readPassword(ctx, { passwordFile: path });
+  if (ctx.stdin.isTTY === true && ctx.stderr.isTTY === true) {
+    const first = await promptHidden(ctx, 'new password: ');
+    const again = await promptHidden(ctx, 'new password again: ');
+    if (first !== again) throw new UsageError('the two passwords differ');
+    return first;
+  }
+  throw new UsageError('no new password: pass --new-password-file FILE or set SLUICE_NEW_PASSWORD_FILE');
+}
+
+/** KDF parameters for new key files: --kdf, else $SLUICE_KDF (tests use cheap ones), else the defaults. */
+export function kdfParams(ctx: CliContext, option: string | undefined): ScryptParams | undefined {
+  const text = option ?? ctx.env.SLUICE_KDF;
+  return text === undefined || text === '' ? undefined : parseKdfParams(text);
+}
+
+export function clientInfo(ctx: CliContext, options: RepoOptions, host?: string): ClientInfo {
+  let cacheDir: string | undefined;
+  if (options.cache !== false) {
+    cacheDir =
+      options.cacheDir ??
+      ctx.env.SLUICE_CACHE_DIR ??
+      join(ctx.env.XDG_CACHE_HOME ?? join(ctx.env.HOME ?? homedir(), '.cache'), 'sluice');
+  }
+  let user = ctx.env.USER ?? '';
+  try {
+    user = userInfo().username;
+  } catch {
+    // keep $USER
+  }
+  return { host: host ?? hostname(), user, now: () => new Date(), ...(cacheDir === undefined ? {} : { cacheDir }) };
+}
+
+/** `30s`, `5m`, `2h`, `1d`, `500ms`, or plain seconds → milliseconds. */
+export function parseDuration(text: string, option: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(text.trim());
+  if (m === null) throw new UsageError(`${option}: "${text}" is not a duration (examples: 30s, 5m, 2h)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+export interface OpenedRepo {
+  repo: Repository;
+  lock: RepoLock | undefined;
+  close(): Promise<void>;
+}
+
+/** Opens the repository, unlocks it with the password, and takes a lock unless `lock` is 'none'. */
+export async function openRepository(
+  ctx: CliContext,
+  options: RepoOptions,
+  lock: { exclusive: boolean; purpose: string } | 'none',
+  extra: { host?: string; store?: ObjectStore } = {},
+): Promise<OpenedRepo> {
+  const store = extra.store ?? openStore(ctx, options);
+  const client = clientInfo(ctx, options, extra.host);
+  if (!(await Repository.exists(store))) {
+    // Same error Repository.open gives, before asking for a password that cannot be checked.
+    await Repository.open(store, '', client);
+  }
+  const password = await readPassword(ctx, options);
+  const repo = await Repository.open(store, password, client);
+  let held: RepoLock | undefined;
+  if (lock !== 'none') {
+    held = await RepoLock.acquire(repo, {
+      exclusive: lock.exclusive,
+      purpose: lock.purpose,
+      pid: process.pid,
+      retryMs: parseDuration(options.retryLock ?? '0', '--retry-lock'),
+      onWait: (holder) => warn(ctx, `repository is locked by ${holder.purpose} (pid ${holder.pid} on ${holder.host}); waiting`),
+      onStale: (other) => warn(ctx, `ignoring a stale lock of ${other.purpose} (pid ${other.pid} on ${other.host}, ${other.time})`),
+    });
+  }
+  return {
+    repo,
+    lock: held,
+    close: async () => {
+      await held?.release();
+    },
+  };
+}
+
+/** Writes one JSON document (and a newline) to stdout. */
+export function printJson(ctx: CliContext, value: unknown): void {
+  ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

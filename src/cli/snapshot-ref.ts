@@ -1,0 +1,25 @@
+/** `ID[:PATH]` / `latest[:PATH]` arguments of the repository commands. */
+import type { SafePath } from '../entry.js';
+import type { Repository } from '../repo/repository.js';
+import { listSnapshots, resolveSnapshot, type SnapshotFilter, type SnapshotRef } from '../repo/snapshot/snapshots.js';
+import { findNode, snapshotPath } from '../repo/snapshot/walker.js';
+import type { TreeNode } from '../repo/snapshot/tree.js';
+
+export interface ResolvedRef {
+  ref: SnapshotRef;
+  path: SafePath | '';
+  node: TreeNode;
+}
+
+export function splitRef(text: string): { snapshot: string; path: string | undefined } {
+  const colon = text.indexOf(':');
+  return colon < 0 ? { snapshot: text, path: undefined } : { snapshot: text.slice(0, colon), path: text.slice(colon + 1) };
+}
+
+export async function resolveRef(repo: Repository, text: string, filter: SnapshotFilter = {}, extraPath?: string): Promise<ResolvedRef> {
+  const { snapshot, path } = splitRef(text);
+  const ref = resolveSnapshot(await listSnapshots(repo), snapshot, filter);
+  await repo.loadIndex();
+  const within = snapshotPath(path ?? extraPath ?? '');
+  return { ref, path: within, node: await findNode(repo, ref.snapshot.tree, within) };
+}
