@@ -44,7 +44,12 @@ export class BlockBuffers {
  * copied into a buffer of its own. A full block is released only when the next byte arrives or the
  * input ends, so `last` is always known. An empty input yields no block.
  */
-export async function* cutBlocks(source: AsyncIterable<Uint8Array>, buffers: BlockBuffers): AsyncGenerator<Block> {
+export async function* cutBlocks(
+  source: AsyncIterable<Uint8Array>,
+  buffers: BlockBuffers,
+  /** Told about each input chunk once it has been copied (so a source can recycle its read buffers). */
+  release?: (chunk: Uint8Array) => void,
+): AsyncGenerator<Block> {
   const size = buffers.blockBytes;
   let block: Uint8Array | undefined;
   let fill = 0;
@@ -66,6 +71,7 @@ export async function* cutBlocks(source: AsyncIterable<Uint8Array>, buffers: Blo
       fill += n;
       pos += n;
     }
+    release?.(chunk);
   }
   if (block !== undefined && fill > 0) yield { bytes: block.subarray(0, fill), last: true, offset };
   else buffers.give(block);

@@ -37,6 +37,8 @@ export interface CompressOptions {
   blockBytes?: number;
   /** Use this pool instead of starting one. */
   pool?: BlockPool;
+  /** Told about each input chunk once its bytes are copied (to recycle a source's read buffers). */
+  release?: (chunk: Uint8Array) => void;
 }
 
 /** The LZ4 block size code whose maximum block holds `bytes` (4 MiB blocks for anything larger than 1 MiB). */
@@ -76,7 +78,7 @@ export function createCompressor(options: CompressOptions): Compressor {
 
   async function* compress(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array> {
     let frames = 0;
-    const outputs = orderedMap(cutBlocks(content, buffers), window, async (block) => {
+    const outputs = orderedMap(cutBlocks(content, buffers, options.release), window, async (block) => {
       try {
         const result = await pool.run(jobFor(block.bytes), transferOf(block.bytes));
         buffers.give(result.recycled);

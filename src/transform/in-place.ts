@@ -4,7 +4,8 @@
  * decoder removes, the decoded bytes go to a temporary file in the same directory, which is synced and
  * renamed to the decoded name only when decoding succeeded to the end; the original is deleted only
  * with `removeOriginal`, and only after that rename. A failure leaves the original untouched and no
- * partial output behind. The decoded file keeps the original's permission bits and mtime.
+ * partial output behind. With `removeOriginal`, each decoded file is synced before its original is
+ * deleted. The decoded file keeps the original's permission bits and mtime.
  * Symbolic links are never followed.
  */
 import { randomBytes } from 'node:crypto';
@@ -87,7 +88,9 @@ async function decodeOne(task: Task, options: InPlaceOptions): Promise<InPlaceFi
   let outBytes = 0;
   let renamed = false;
   try {
-    const source = createReadStream(task.path, { highWaterMark: 1 << 20, signal: options.signal });
+    // small reads for small files: a 1 MiB buffer per file would be most of the work for a tree of tiny files
+    const highWaterMark = Math.min(1 << 20, Math.max(16 << 10, original.size));
+    const source = createReadStream(task.path, { highWaterMark, signal: options.signal });
     for await (const chunk of options.decoder.decode(source, task.path, task.layers)) {
       let at = 0;
       while (at < chunk.length) {
@@ -96,7 +99,8 @@ async function decodeOne(task: Task, options: InPlaceOptions): Promise<InPlaceFi
       }
       outBytes += chunk.length;
     }
-    await handle.sync();
+    // the decoded bytes must be on disk before the original may go; otherwise the page cache will do
+    if (options.removeOriginal === true) await handle.sync();
     await handle.close();
     await chmod(temp, original.mode & 0o7777);
     await utimes(temp, original.atime, original.mtime);

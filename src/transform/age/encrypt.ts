@@ -40,6 +40,8 @@ export interface AgeEncryptOptions {
   /** Worker threads (default 1). */
   threads?: number;
   pool?: BlockPool;
+  /** Told about each input chunk once its bytes are copied (to recycle a source's read buffers). */
+  release?: (chunk: Uint8Array) => void;
 }
 
 /** The payload key of one file: HKDF-SHA-256(file key, salt = nonce, info = "payload"), 32 bytes. */
@@ -109,7 +111,7 @@ export function createAgeEncryptor(options: AgeEncryptOptions): AgeEncryptor {
     start.set(nonce, h.bytes.length);
     yield start;
     let batches = 0;
-    const sealed = orderedMap(cutBlocks(content, buffers), pool.threads + 1, async (block) => {
+    const sealed = orderedMap(cutBlocks(content, buffers, options.release), pool.threads + 1, async (block) => {
       const job = { kind: 'age-seal', key, counter: block.offset / AGE_CHUNK_BYTES, final: block.last, input: block.bytes } as const;
       try {
         const result = await pool.run(job, transferOf(block.bytes));

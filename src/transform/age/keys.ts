@@ -119,7 +119,7 @@ export function parseIdentities(text: string, source: string): string[] {
 }
 
 /** A passphrase file's content: the whole file, less one trailing newline (what `echo pw > file` adds). */
-export function passphraseFromFile(text: string, source: string): string {
+export function parsePassphraseFile(text: string, source: string): string {
   const passphrase = text.replace(/\r?\n$/, '');
   if (passphrase.length === 0) throw new UsageError(`${source}: the passphrase file is empty`);
   return passphrase;
