@@ -15,10 +15,12 @@ import { info } from '../log.js';
 import { SkipReport } from '../skip-report.js';
 import { addStreamOutputOptions, sendToStdout, type StreamOutputOptions } from '../stream-output.js';
 import { parseCount } from '../units.js';
+import { applyToFiles, mapEntries } from '../../transform/entry-transform.js';
+import { addEncodeOptions, ENCODE_OPTIONAL_VALUES, type EncodeOptions, encodeTransformsFrom } from '../transform-options.js';
 
 export const STREAM_FORMATS = ['xbstream', 'tar', 'mbstream'] as const;
 
-interface BackupOptions extends StreamOutputOptions {
+interface BackupOptions extends StreamOutputOptions, EncodeOptions {
   stream: string;
   parallel: string;
   verbose?: boolean;
@@ -26,7 +28,7 @@ interface BackupOptions extends StreamOutputOptions {
 
 export const backupCommand: CommandModule = {
   name: 'backup',
-  optionalValues: { '--stream': STREAM_FORMATS },
+  optionalValues: { '--stream': STREAM_FORMATS, ...ENCODE_OPTIONAL_VALUES },
   register(program: Command, ctx: CliContext) {
     const command = program
       .command('backup')
@@ -39,6 +41,7 @@ export const backupCommand: CommandModule = {
       .option('--stream [format]', 'stream format: xbstream (default; mbstream is a synonym) or tar', 'xbstream')
       .option('--parallel <n>', 'files read at once; in xbstream their chunks interleave', '1')
       .option('-v, --verbose', 'list each file on stderr as it is sent');
+    addEncodeOptions(command);
     addStreamOutputOptions(command).action(async (dir: string, options: BackupOptions) => {
       const format = options.stream === 'mbstream' ? 'xbstream' : options.stream;
       if (format !== 'xbstream' && format !== 'tar') {
@@ -52,11 +55,12 @@ export const backupCommand: CommandModule = {
         if (options.verbose === true) info(ctx, `${path} (${size} bytes)`);
       };
       const pool = new BufferPool(DEFAULT_READ_BYTES);
-      const entries: AsyncIterable<Entry> = readDirectory(dir, {
+      const transforms = encodeTransformsFrom(options, ctx, { release: (chunk) => pool.give(chunk) });
+      const entries: AsyncIterable<Entry> = mapEntries(readDirectory(dir, {
         pool,
         signal: ctx.signal,
         onSkip: (path, reason) => skips.add(reason, path),
-      });
+      }), applyToFiles(transforms));
       const bytes =
         format === 'xbstream'
           ? writeXbstream(entries, {

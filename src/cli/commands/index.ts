@@ -2,6 +2,8 @@
 // Developers: read CONTRIBUTING.md first. Several people edit this tree at once; add only your own lines here.
 import type { CommandModule } from '../command.js';
 import { backupCommand } from './backup.js';
+import { decompressCommand } from './decompress.js';
+import { decryptCommand } from './decrypt.js';
 import { verifyCommand } from './verify.js';
 import { xbstreamCommand } from './xbstream.js';
 import { repositoryCommands } from './repo-commands.js';
@@ -10,5 +12,7 @@ export const commands: CommandModule[] = [
   backupCommand,
   xbstreamCommand,
   verifyCommand,
+  decompressCommand,
+  decryptCommand,
   ...repositoryCommands,
 ];

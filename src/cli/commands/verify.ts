@@ -11,16 +11,19 @@ import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { streamInput } from '../input.js';
 import { showProgress } from '../progress.js';
+import { inspectDecodedXbstream } from '../../transform/xbstream-events.js';
+import { addDecodeOptions, DECODE_OPTIONAL_VALUES, type DecodeOptions, decoderFrom, encodingReport } from '../transform-options.js';
 
-interface VerifyOptions {
+interface VerifyOptions extends DecodeOptions {
   json?: boolean;
   progress?: boolean;
 }
 
 export const verifyCommand: CommandModule = {
   name: 'verify',
+  optionalValues: DECODE_OPTIONAL_VALUES,
   register(program: Command, ctx: CliContext) {
-    program
+    const command = program
       .command('verify')
       .summary('check an xbstream without extracting it; print per-file and whole-stream SHA-256')
       .description(
@@ -31,19 +34,24 @@ export const verifyCommand: CommandModule = {
       .argument('[file]', 'the stream to check (default: stdin)')
       .option('--json', 'print one JSON document on stdout')
       .option('--progress', 'show a progress line on stderr even when it is not a terminal')
-      .option('--no-progress', 'never show a progress line')
+      .option('--no-progress', 'never show a progress line');
+    addDecodeOptions(command)
       .action(async (file: string | undefined, options: VerifyOptions) => {
         const meter = new Meter();
         const digest = new StreamDigest('sha256');
+        const decoder = decoderFrom(options, ctx);
         const files: InspectedFile[] = [];
         const progress = showProgress(ctx, meter, options.progress);
         let summary;
         try {
-          summary = await inspectXbstream(digest.filter(meter.filter(streamInput(ctx, file, 'an xbstream'))), (f) => {
+          const input = digest.filter(meter.filter(streamInput(ctx, file, 'an xbstream')));
+          const onFile = (f: InspectedFile): void => {
             meter.files += 1;
-            if (options.json === true) files.push(f);
-            else ctx.stdout.write(`${f.sha256 ?? '(rewritten in place)'.padEnd(64)}  ${String(f.size).padStart(12)}  ${f.path}\n`);
-          });
+            const encoding = encodingReport(f);
+            if (options.json === true) files.push({ ...f, ...encoding.json });
+            else ctx.stdout.write(`${f.sha256 ?? '(rewritten in place)'.padEnd(64)}  ${String(f.size).padStart(12)}  ${f.path}${encoding.text}\n`);
+          };
+          summary = await (decoder === undefined ? inspectXbstream(input, onFile) : inspectDecodedXbstream(input, decoder, onFile));
         } catch (err) {
           if (options.json === true) {
             const where = err instanceof SluiceError ? err.where : {};

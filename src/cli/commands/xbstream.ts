@@ -25,8 +25,10 @@ import { showProgress } from '../progress.js';
 import { SkipReport } from '../skip-report.js';
 import { addStreamOutputOptions, sendToStdout, type StreamOutputOptions } from '../stream-output.js';
 import { parseCount } from '../units.js';
+import { decodeXbstreamEvents } from '../../transform/xbstream-events.js';
+import { addDecodeOptions, DECODE_OPTIONAL_VALUES, type DecodeOptions, decoderFrom } from '../transform-options.js';
 
-interface XbstreamOptions extends StreamOutputOptions {
+interface XbstreamOptions extends StreamOutputOptions, DecodeOptions {
   extract?: boolean;
   create?: boolean;
   list?: boolean;
@@ -39,6 +41,7 @@ interface XbstreamOptions extends StreamOutputOptions {
 
 export const xbstreamCommand: CommandModule = {
   name: 'xbstream',
+  optionalValues: DECODE_OPTIONAL_VALUES,
   register(program: Command, ctx: CliContext) {
     const command = program
       .command('xbstream')
@@ -57,6 +60,7 @@ export const xbstreamCommand: CommandModule = {
       .option('-v, --verbose', 'print each file name on stderr')
       .option('--overwrite', 'with -x: replace files that already exist (default: refuse, like mbstream)')
       .option('--json', 'with -t: one JSON object per file on stdout');
+    addDecodeOptions(command);
     addStreamOutputOptions(command).action(async (files: string[], options: XbstreamOptions) => {
       const modes = [options.extract, options.create, options.list].filter((m) => m === true).length;
       if (modes !== 1) throw new UsageError('choose exactly one of -x (extract), -c (create) or -t (list)');
@@ -71,11 +75,13 @@ export const xbstreamCommand: CommandModule = {
 
 async function extract(ctx: CliContext, parallel: number, options: XbstreamOptions): Promise<void> {
   const input = streamInput(ctx, undefined, 'an xbstream');
+  const decoder = decoderFrom(options, ctx);
   const sink = await DirectorySink.create(options.directory ?? '.', { overwrite: options.overwrite === true });
   const meter = new Meter();
   const progress = showProgress(ctx, meter, options.progress);
   try {
-    await applyXbstreamEvents(readXbstream(meter.filter(input)), sink, {
+    const events = readXbstream(meter.filter(input));
+    await applyXbstreamEvents(decoder === undefined ? events : decodeXbstreamEvents(events, decoder), sink, {
       parallel,
       onFile: (path, size) => {
         meter.files += 1;
