@@ -7,6 +7,8 @@ import { decryptCommand } from './decrypt.js';
 import { verifyCommand } from './verify.js';
 import { xbstreamCommand } from './xbstream.js';
 import { repositoryCommands } from './repo-commands.js';
+import { dumpCommand } from './dump.js';
+import { loadCommand } from './load.js';
 
 export const commands: CommandModule[] = [
   backupCommand,
@@ -15,4 +17,6 @@ export const commands: CommandModule[] = [
   decompressCommand,
   decryptCommand,
   ...repositoryCommands,
+  dumpCommand,
+  loadCommand,
 ];

@@ -1,0 +1,156 @@
+/** `sluice load`: load a mydumper-layout dump (a directory, or a stream on stdin) into MySQL/MariaDB. */
+import { lstat, mkdir, mkdtemp, readdir, rm, rmdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { parseStreamMode, type StreamMode, streamModeFlags } from '../../container/mydumper-stream/codec.js';
+import { SluiceError, UsageError } from '../../errors.js';
+import { type LoadFile, loadDirectory, type LoadOptions, type LoadSummary } from '../../sink/mysql/loader.js';
+import { loadStream } from '../../sink/mysql/stream-load.js';
+import type { CommandModule } from '../command.js';
+import type { CliContext } from '../context.js';
+import { addConnectionOptions, type ConnectionFlags, connectOptions, ProgressLine, progressText } from '../dump-load.js';
+import { info, warn } from '../log.js';
+import { binaryStdin } from '../output.js';
+import { formatBytes, parseCount } from '../units.js';
+
+interface LoadFlags extends ConnectionFlags {
+  directory?: string;
+  threads: string;
+  overwriteTables?: boolean;
+  database?: string;
+  sourceDb?: string;
+  queriesPerTransaction: string;
+  enableBinlog?: boolean;
+  deferIndexes?: boolean;
+  data: boolean;
+  skipTriggers?: boolean;
+  skipPost?: boolean;
+  stream?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export const loadCommand: CommandModule = {
+  name: 'load',
+  optionalValues: { '--stream': ['TRADITIONAL', 'NO_DELETE', 'NO_STREAM_AND_NO_DELETE', 'NO_STREAM'] },
+  register(program, ctx) {
+    const cmd = new Command('load').description(
+      'load a dump in mydumper\'s layout (made by sluice dump or mydumper) into MySQL/MariaDB, in parallel; ' +
+        'with --stream, read a mydumper stream from stdin and load tables while it arrives',
+    );
+    addConnectionOptions(cmd)
+      .option('-d, --directory <dir>', 'the dump directory (with --stream: where arriving files are put)')
+      .option('-t, --threads <n>', 'parallel connections', '4')
+      .option('-o, --overwrite-tables', 'drop tables and views that already exist')
+      .option('-B, --database <name>', 'load everything into this database (created if missing)')
+      .option('-s, --source-db <name>', 'load only this database of the dump')
+      .option('-q, --queries-per-transaction <n>', 'statements per transaction', '1000')
+      .option('-e, --enable-binlog', 'write the load to the binary log (off by default)')
+      .option('--defer-indexes', 'create secondary indexes after the data')
+      .option('--no-data', 'schemas only')
+      .option('--skip-triggers', 'do not create triggers')
+      .option('--skip-post', 'do not create routines and events')
+      .option('--stream [mode]', 'read a mydumper stream from stdin: TRADITIONAL (default), NO_DELETE, NO_STREAM_AND_NO_DELETE, NO_STREAM')
+      .option('--json', 'print the summary as JSON on stdout')
+      .option('--quiet', 'no progress and no summary')
+      .action(async (flags: LoadFlags) => {
+        await load(flags, ctx);
+      });
+    program.addCommand(cmd);
+  },
+};
+
+async function load(flags: LoadFlags, ctx: CliContext): Promise<void> {
+  const mode: StreamMode | undefined = flags.stream === undefined ? undefined : parseStreamMode(flags.stream);
+  const quiet = flags.quiet === true;
+  const progress = new ProgressLine(ctx, !quiet);
+  const options: LoadOptions = {
+    connection: connectOptions(flags, ctx),
+    threads: parseCount(flags.threads, '--threads', 1, 256),
+    overwriteTables: flags.overwriteTables === true,
+    ...(flags.database === undefined ? {} : { targetDatabase: flags.database }),
+    ...(flags.sourceDb === undefined ? {} : { sourceDatabase: flags.sourceDb }),
+    queriesPerTransaction: parseCount(flags.queriesPerTransaction, '--queries-per-transaction', 0, 1_000_000_000),
+    enableBinlog: flags.enableBinlog === true,
+    deferIndexes: flags.deferIndexes === true,
+    noData: !flags.data,
+    skipTriggers: flags.skipTriggers === true,
+    skipPost: flags.skipPost === true,
+    onProgress: (p) => progress.update(`files ${p.filesDone}/${p.files}, ${progressText(p)}`, p.elapsedMs),
+    onWarning: (m) => warn(ctx, m),
+    signal: ctx.signal,
+  };
+  let summary: LoadSummary;
+  try {
+    summary = mode === undefined ? await fromDirectory(flags, options) : await fromStream(flags, options, mode, ctx);
+  } finally {
+    progress.done();
+  }
+  if (flags.json === true) {
+    ctx.stdout.write(`${JSON.stringify({ ...summary, seconds: Number(summary.seconds.toFixed(3)) })}\n`);
+  } else if (!quiet) {
+    info(
+      ctx,
+      `loaded ${summary.tables} table(s) of ${summary.databases} database(s) from ${summary.files} files: ` +
+        `${summary.rows} rows, ${formatBytes(summary.bytes)} of SQL in ${summary.seconds.toFixed(1)} s`,
+    );
+  }
+}
+
+async function fromDirectory(flags: LoadFlags, options: LoadOptions): Promise<LoadSummary> {
+  if (flags.directory === undefined) throw new UsageError('--directory is required (or --stream to read stdin)');
+  const dir = flags.directory;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    throw new SluiceError('E_NO_DIR', `cannot read the dump directory ${dir}: ${(err as Error).message}`, { path: dir });
+  }
+  const files: LoadFile[] = [];
+  for (const name of names.sort()) {
+    const path = join(dir, name);
+    const st = await lstat(path);
+    if (st.isFile()) files.push({ name, path, size: st.size });
+  }
+  if (!names.includes('metadata')) {
+    options.onWarning?.(`${dir} has no metadata file: the dump may be incomplete`);
+  }
+  return loadDirectory(dir, files, options);
+}
+
+async function fromStream(flags: LoadFlags, options: LoadOptions, mode: StreamMode, ctx: CliContext): Promise<LoadSummary> {
+  const input = binaryStdin(ctx, 'a mydumper stream');
+  const { sendContent, deleteFiles } = streamModeFlags(mode);
+  let dir = flags.directory;
+  let created = false;
+  let temp = false;
+  if (!sendContent) {
+    if (dir === undefined) throw new UsageError(`--stream=${mode} needs --directory: the files are read from it`);
+  } else if (dir === undefined) {
+    if (deleteFiles) {
+      dir = await mkdtemp(join(tmpdir(), 'sluice-load-'));
+      temp = true;
+    } else {
+      const d = new Date();
+      const p = (n: number): string => String(n).padStart(2, '0');
+      dir = `import-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+      await mkdir(dir);
+      created = true;
+    }
+  } else {
+    const entries = await readdir(dir).catch(() => undefined);
+    if (entries === undefined) {
+      await mkdir(dir, { recursive: true });
+      created = true;
+    } else if (entries.length > 0) {
+      throw new UsageError(`--directory ${dir} is not empty; a stream is unpacked into an empty or new directory`);
+    }
+  }
+  try {
+    return await loadStream(input, { ...options, directory: dir, mode });
+  } finally {
+    if (temp) await rm(dir, { recursive: true, force: true });
+    else if (created && deleteFiles && (await readdir(dir).catch(() => ['?'])).length === 0) await rmdir(dir).catch(() => undefined);
+  }
+}

@@ -1,0 +1,572 @@
+/**
+ * The loader: replays a mydumper-layout dump into a server with N connections.
+ *
+ * Files are added one by one (all at once for a directory, as they arrive for a stream) and become
+ * tasks, gated by what they depend on:
+ *   database  CREATE DATABASE (renamed with --database)                         first
+ *   schema    CREATE TABLE, after its database                                  then
+ *   data      INSERT statements, as soon as the table exists; largest first     in parallel
+ *   indexes   deferred secondary keys (--defer-indexes), once all of a table's data is in
+ *   post      views, triggers, routines and events, after everything else, on one connection
+ * A data file whose table has no schema file is loaded once the list of files is complete
+ * (the table must already exist: a --no-schemas dump).
+ *
+ * Each connection runs with binary logging off (unless enableBinlog), foreign key and unique checks
+ * off, sql_mode NO_AUTO_VALUE_ON_ZERO and time zone +00:00, and commits every
+ * `queriesPerTransaction` statements. The first failing statement stops the load: the error names
+ * the file and the statement number.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile, unlink } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { DecompressStream } from 'zstd-napi';
+import { classifyDumpFile, type DumpFileName, tableKey } from '../../container/mydumper-stream/layout.js';
+import { SluiceError } from '../../errors.js';
+import { type ConnectOptions, quoteIdent, quoteString, Session } from '../../source/mysql/connection.js';
+import { addIndexesStatement, deferSecondaryIndexes } from './indexes.js';
+import { dataStatements, schemaStatements, type Statement } from './statements.js';
+
+export interface LoadOptions {
+  connection: ConnectOptions;
+  threads: number;
+  /** Drop tables and views that already exist before creating them. */
+  overwriteTables?: boolean;
+  /** Load every database of the dump into this one. */
+  targetDatabase?: string;
+  /** Load only this database of the dump. */
+  sourceDatabase?: string;
+  queriesPerTransaction?: number;
+  enableBinlog?: boolean;
+  deferIndexes?: boolean;
+  noData?: boolean;
+  skipTriggers?: boolean;
+  skipPost?: boolean;
+  /** Delete each file once loaded (stream modes TRADITIONAL and NO_STREAM). */
+  deleteAfterLoad?: boolean;
+  onProgress?: (p: LoadProgress) => void;
+  onWarning?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface LoadProgress {
+  tablesTotal: number;
+  tablesDone: number;
+  files: number;
+  filesDone: number;
+  rows: number;
+  /** File bytes read (compressed size for compressed files). */
+  bytes: number;
+  elapsedMs: number;
+}
+
+export interface LoadSummary {
+  databases: number;
+  tables: number;
+  files: number;
+  rows: number;
+  bytes: number;
+  statements: number;
+  seconds: number;
+}
+
+export interface LoadFile {
+  name: string;
+  path: string;
+  size: number;
+}
+
+export class LoadError extends SluiceError {}
+
+type Task =
+  | { type: 'database'; file: LoadFile; info: DumpFileName }
+  | { type: 'schema'; file: LoadFile; info: DumpFileName; key: string }
+  | { type: 'data'; file: LoadFile; info: DumpFileName; key: string }
+  | { type: 'indexes'; key: string };
+
+interface TableState {
+  db: string;
+  table: string;
+  schemaSeen: boolean;
+  created: boolean;
+  dataAdded: number;
+  dataDone: number;
+  deferred?: string[];
+  indexesQueued: boolean;
+  done: boolean;
+}
+
+export class Loader {
+  readonly #o: LoadOptions;
+  readonly #sessions: Session[] = [];
+  readonly #tables = new Map<string, TableState>();
+  readonly #dbTasksPending = new Map<string, number>();
+  readonly #dbsReady = new Set<string>();
+  readonly #queue: Task[] = [];
+  readonly #post: { file: LoadFile; info: DumpFileName }[] = [];
+  #running = 0;
+  #ended = false;
+  #failure: unknown;
+  #wakers: (() => void)[] = [];
+  #workers: Promise<void>[] = [];
+  readonly #t0 = performance.now();
+  readonly #progress: LoadProgress = { tablesTotal: 0, tablesDone: 0, files: 0, filesDone: 0, rows: 0, bytes: 0, elapsedMs: 0 };
+  #statements = 0;
+  readonly #databases = new Set<string>();
+  #ticker: NodeJS.Timeout | undefined;
+
+  constructor(options: LoadOptions) {
+    this.#o = options;
+  }
+
+  /** Connects and starts the workers; files can be added from then on. */
+  async start(): Promise<void> {
+    const n = Math.max(1, this.#o.threads);
+    try {
+      for (let i = 0; i < n; i++) {
+        const s = await Session.open(this.#o.connection, true);
+        this.#sessions.push(s);
+        await this.#setup(s);
+      }
+    } catch (err) {
+      for (const s of this.#sessions) s.destroy();
+      throw err;
+    }
+    this.#o.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    this.#ticker = setInterval(() => this.#report(), 1000);
+    this.#ticker.unref();
+    this.#workers = this.#sessions.map((s) => this.#work(s));
+  }
+
+  readonly #onAbort = (): void => {
+    this.#fail(new SluiceError('E_INTERRUPTED', 'load interrupted', {}, { exitCode: 130 }));
+    for (const s of this.#sessions) s.destroy();
+  };
+
+  async #setup(s: Session): Promise<void> {
+    if (this.#o.enableBinlog !== true) {
+      await s.exec('SET SESSION sql_log_bin = 0').catch((err: unknown) => {
+        this.#o.onWarning?.(`cannot turn binary logging off for the load (${(err as Error).message}); it stays on`);
+      });
+    }
+    await s.exec('SET SESSION foreign_key_checks = 0');
+    await s.exec('SET SESSION unique_checks = 0');
+    await s.exec("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO'");
+    await s.exec("SET SESSION time_zone = '+00:00'");
+    await s.exec('SET SESSION wait_timeout = 2147483').catch(() => undefined);
+  }
+
+  #target(db: string): string {
+    return this.#o.targetDatabase ?? db;
+  }
+
+  #table(db: string, table: string): TableState {
+    const key = tableKey(db, table);
+    let st = this.#tables.get(key);
+    if (st === undefined) {
+      st = { db, table, schemaSeen: false, created: false, dataAdded: 0, dataDone: 0, indexesQueued: false, done: false };
+      this.#tables.set(key, st);
+      this.#progress.tablesTotal += 1;
+    }
+    return st;
+  }
+
+  /** Adds a file of the dump. Unknown and metadata files are accepted and ignored. */
+  addFile(file: LoadFile): void {
+    if (this.#ended) throw new Error('addFile after endOfFiles');
+    if (this.#failure !== undefined) throw this.#failure;
+    const info = classifyDumpFile(file.name);
+    const skip = (): void => {
+      if (this.#o.deleteAfterLoad === true) void unlink(file.path).catch(() => undefined);
+    };
+    if (info.kind === 'metadata' || info.kind === 'ignored') {
+      skip();
+      return;
+    }
+    if (info.kind === 'load-data') {
+      this.#fail(new LoadError('E_UNSUPPORTED', 'LOAD DATA dumps (--format=LOAD_DATA or CSV) are not supported', { path: file.name }));
+      return;
+    }
+    const db = info.db as string;
+    if (this.#o.sourceDatabase !== undefined && db !== this.#o.sourceDatabase) {
+      skip();
+      return;
+    }
+    this.#databases.add(this.#target(db));
+    this.#progress.files += 1;
+    switch (info.kind) {
+      case 'database':
+        this.#dbTasksPending.set(db, (this.#dbTasksPending.get(db) ?? 0) + 1);
+        this.#queue.push({ type: 'database', file, info });
+        break;
+      case 'table-schema':
+      case 'sequence': {
+        const st = this.#table(db, info.table as string);
+        st.schemaSeen = true;
+        this.#queue.push({ type: 'schema', file, info, key: tableKey(db, info.table as string) });
+        break;
+      }
+      case 'data': {
+        if (this.#o.noData === true) {
+          this.#progress.files -= 1;
+          skip();
+          return;
+        }
+        const st = this.#table(db, info.table as string);
+        st.dataAdded += 1;
+        this.#queue.push({ type: 'data', file, info, key: tableKey(db, info.table as string) });
+        break;
+      }
+      case 'view':
+      case 'triggers':
+      case 'post':
+        if ((info.kind === 'triggers' && this.#o.skipTriggers === true) || (info.kind === 'post' && this.#o.skipPost === true)) {
+          this.#progress.files -= 1;
+          skip();
+          return;
+        }
+        this.#post.push({ file, info });
+        break;
+    }
+    this.#wake();
+  }
+
+  /** No more files will be added. */
+  endOfFiles(): void {
+    this.#ended = true;
+    for (const [key, st] of this.#tables) this.#maybeIndexes(key, st);
+    this.#wake();
+  }
+
+  /** Waits for all tasks, runs the post-data objects, closes the connections. */
+  async finish(): Promise<LoadSummary> {
+    if (!this.#ended) this.endOfFiles();
+    try {
+      await Promise.all(this.#workers);
+      if (this.#failure !== undefined) throw this.#failure;
+      const s = this.#sessions[0] as Session;
+      const order = { view: 0, triggers: 1, post: 2 } as Record<string, number>;
+      this.#post.sort((a, b) => (order[a.info.kind] ?? 9) - (order[b.info.kind] ?? 9));
+      for (const p of this.#post) {
+        if (this.#failure !== undefined) throw this.#failure;
+        await this.#runSchemaFile(s, p.file, p.info, 'post');
+        this.#progress.filesDone += 1;
+        this.#done(p.file);
+      }
+      this.#report();
+      return {
+        databases: this.#databases.size,
+        tables: this.#tables.size,
+        files: this.#progress.filesDone,
+        rows: this.#progress.rows,
+        bytes: this.#progress.bytes,
+        statements: this.#statements,
+        seconds: (performance.now() - this.#t0) / 1000,
+      };
+    } catch (err) {
+      throw this.#failure ?? err;
+    } finally {
+      if (this.#ticker !== undefined) clearInterval(this.#ticker);
+      this.#o.signal?.removeEventListener('abort', this.#onAbort);
+      await Promise.all(this.#sessions.map((s) => s.close().catch(() => undefined)));
+    }
+  }
+
+  /** Stops the load (for example when the stream feeding it fails). */
+  abort(err: unknown): void {
+    this.#fail(err);
+    for (const s of this.#sessions) s.destroy();
+  }
+
+  get failure(): unknown {
+    return this.#failure;
+  }
+
+  #fail(err: unknown): void {
+    this.#failure ??= err;
+    this.#wake();
+  }
+
+  #wake(): void {
+    const w = this.#wakers;
+    this.#wakers = [];
+    for (const fn of w) fn();
+  }
+
+  #report(): void {
+    this.#progress.elapsedMs = performance.now() - this.#t0;
+    this.#o.onProgress?.({ ...this.#progress });
+  }
+
+  #ready(task: Task): boolean {
+    switch (task.type) {
+      case 'database':
+        return true;
+      case 'schema': {
+        const db = task.info.db as string;
+        return (this.#dbTasksPending.get(db) ?? 0) === 0;
+      }
+      case 'data': {
+        const st = this.#tables.get(task.key) as TableState;
+        return st.created || (!st.schemaSeen && this.#ended);
+      }
+      case 'indexes':
+        return true;
+    }
+  }
+
+  #pick(): Task | undefined {
+    let best = -1;
+    let bestRank = Infinity;
+    let bestSize = -1;
+    for (let i = 0; i < this.#queue.length; i++) {
+      const t = this.#queue[i] as Task;
+      const rank = t.type === 'database' ? 0 : t.type === 'schema' ? 1 : t.type === 'indexes' ? 2 : 3;
+      if (rank > bestRank) continue;
+      if (!this.#ready(t)) continue;
+      const size = t.type === 'data' ? t.file.size : 0;
+      if (rank < bestRank || size > bestSize) {
+        best = i;
+        bestRank = rank;
+        bestSize = size;
+      }
+    }
+    if (best < 0) return undefined;
+    return this.#queue.splice(best, 1)[0];
+  }
+
+  async #work(s: Session): Promise<void> {
+    for (;;) {
+      if (this.#failure !== undefined) return;
+      const task = this.#pick();
+      if (task === undefined) {
+        if (this.#ended && this.#running === 0 && this.#queue.length === 0) {
+          this.#wake();
+          return;
+        }
+        if (this.#ended && this.#running === 0 && this.#queue.length > 0) {
+          // Nothing can become ready any more: a schema waits for a database file that failed to load.
+          this.#fail(new LoadError('E_STUCK', `${this.#queue.length} file(s) could not be scheduled`));
+          return;
+        }
+        await new Promise<void>((resolve) => this.#wakers.push(resolve));
+        continue;
+      }
+      this.#running += 1;
+      try {
+        await this.#run(s, task);
+      } catch (err) {
+        this.#fail(err);
+        for (const other of this.#sessions) if (other !== s) other.destroy();
+      } finally {
+        this.#running -= 1;
+        this.#wake();
+      }
+    }
+  }
+
+  async #run(s: Session, task: Task): Promise<void> {
+    switch (task.type) {
+      case 'database': {
+        await this.#runDatabase(s, task.file, task.info);
+        const db = task.info.db as string;
+        this.#dbTasksPending.set(db, (this.#dbTasksPending.get(db) ?? 1) - 1);
+        this.#progress.filesDone += 1;
+        this.#done(task.file);
+        return;
+      }
+      case 'schema': {
+        const st = this.#tables.get(task.key) as TableState;
+        await this.#ensureDatabase(s, st.db);
+        await this.#runSchemaFile(s, task.file, task.info, 'schema', st);
+        st.created = true;
+        this.#progress.filesDone += 1;
+        this.#done(task.file);
+        this.#maybeIndexes(task.key, st);
+        return;
+      }
+      case 'data': {
+        const st = this.#tables.get(task.key) as TableState;
+        await this.#runDataFile(s, task.file, task.info, st);
+        st.dataDone += 1;
+        this.#progress.filesDone += 1;
+        this.#done(task.file);
+        this.#maybeIndexes(task.key, st);
+        return;
+      }
+      case 'indexes': {
+        const st = this.#tables.get(task.key) as TableState;
+        const sql = addIndexesStatement(`${quoteIdent(this.#target(st.db))}.${quoteIdent(st.table)}`, st.deferred ?? []);
+        try {
+          await s.exec(sql);
+        } catch (err) {
+          throw new LoadError('E_LOAD', `adding the deferred indexes of ${st.db}.${st.table}: ${(err as Error).message}`, {}, { cause: err });
+        }
+        st.done = true;
+        this.#progress.tablesDone += 1;
+        return;
+      }
+    }
+  }
+
+  #done(file: LoadFile): void {
+    if (this.#o.deleteAfterLoad === true) void unlink(file.path).catch(() => undefined);
+  }
+
+  /** Queues the deferred indexes (or counts the table as done) once all of its data is in. */
+  #maybeIndexes(key: string, st: TableState): void {
+    if (!this.#ended || st.done || st.indexesQueued) return;
+    if (st.dataDone < st.dataAdded || (st.schemaSeen && !st.created)) return;
+    if (st.deferred !== undefined && st.deferred.length > 0) {
+      st.indexesQueued = true;
+      this.#queue.push({ type: 'indexes', key });
+      this.#wake();
+    } else {
+      st.done = true;
+      this.#progress.tablesDone += 1;
+    }
+  }
+
+  readonly #ensured = new Set<string>();
+  async #ensureDatabase(s: Session, db: string): Promise<void> {
+    const target = this.#target(db);
+    if (this.#dbsReady.has(target) || this.#ensured.has(target)) return;
+    this.#ensured.add(target);
+    await s.exec(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(target)}`);
+  }
+
+  async #runDatabase(s: Session, file: LoadFile, info: DumpFileName): Promise<void> {
+    const text = await readWhole(file, info);
+    const target = this.#target(info.db as string);
+    const statements = schemaStatements(text);
+    for (const st of statements) {
+      let sql = st.sql;
+      const m = /^CREATE\s+DATABASE\s+(IF\s+NOT\s+EXISTS\s+)?(`(?:[^`]|``)+`|\S+)/i.exec(sql);
+      if (m !== null) sql = `CREATE DATABASE IF NOT EXISTS ${latin1Ident(target)}${sql.slice(m[0].length)}`;
+      await this.#exec(s, sql, file, st);
+    }
+    this.#dbsReady.add(target);
+  }
+
+  async #runSchemaFile(
+    s: Session,
+    file: LoadFile,
+    info: DumpFileName,
+    phase: 'schema' | 'post',
+    st?: TableState,
+  ): Promise<void> {
+    const text = await readWhole(file, info);
+    const target = this.#target(info.db as string);
+    await this.#exec(s, `USE ${latin1Ident(target)}`, file, { sql: 'USE', index: 0 });
+    if (phase === 'schema' && this.#o.overwriteTables === true && info.table !== undefined) {
+      await this.#dropExisting(s, target, info.table, file);
+    }
+    for (const stmt of schemaStatements(text)) {
+      let sql = stmt.sql;
+      if (phase === 'schema' && st !== undefined && this.#o.deferIndexes === true && /^CREATE\s+TABLE\b/i.test(sql)) {
+        const d = deferSecondaryIndexes(sql);
+        if (d !== undefined) {
+          sql = d.create;
+          st.deferred = d.keys;
+        }
+      }
+      await this.#exec(s, sql, file, stmt);
+    }
+  }
+
+  async #dropExisting(s: Session, db: string, table: string, file: LoadFile): Promise<void> {
+    const rows = await s.query<Record<string, unknown>>(
+      `SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${latin1String(db)} AND TABLE_NAME = ${latin1String(table)}`,
+    );
+    if (rows.length === 0) return;
+    const type = Buffer.isBuffer(rows[0]?.TABLE_TYPE) ? (rows[0]?.TABLE_TYPE as Buffer).toString() : String(rows[0]?.TABLE_TYPE);
+    const what = type === 'VIEW' ? 'VIEW' : type === 'SEQUENCE' ? 'SEQUENCE' : 'TABLE';
+    await this.#exec(s, `DROP ${what} IF EXISTS ${latin1Ident(db)}.${latin1Ident(table)}`, file, { sql: 'DROP', index: 0 });
+  }
+
+  async #runDataFile(s: Session, file: LoadFile, info: DumpFileName, st: TableState): Promise<void> {
+    const target = this.#target(info.db as string);
+    const perTrx = this.#o.queriesPerTransaction ?? 1000;
+    await this.#exec(s, `USE ${latin1Ident(target)}`, file, { sql: 'USE', index: 0 });
+    const raw = createReadStream(file.path, { highWaterMark: 1 << 20 });
+    const input = decompressed(raw, info);
+    let inTrx = false;
+    let sinceCommit = 0;
+    try {
+      for await (const stmt of dataStatements(input as AsyncIterable<Buffer>)) {
+        if (this.#failure !== undefined) throw this.#failure;
+        this.#progress.bytes += stmt.sql.length + 1;
+        const isInsert = /^\s*(INSERT|REPLACE)\b/i.test(stmt.sql.slice(0, 64));
+        if (isInsert && !inTrx && perTrx > 0) {
+          await s.exec('START TRANSACTION');
+          inTrx = true;
+        }
+        const rows = await this.#exec(s, stmt.sql, file, stmt);
+        if (isInsert) {
+          this.#progress.rows += rows;
+          sinceCommit += 1;
+          if (inTrx && sinceCommit >= perTrx) {
+            await s.exec('COMMIT');
+            inTrx = false;
+            sinceCommit = 0;
+          }
+        }
+      }
+      if (inTrx) await s.exec('COMMIT');
+    } catch (err) {
+      raw.destroy();
+      if (err instanceof SluiceError) throw err;
+      throw new LoadError('E_READ', `reading ${file.name}: ${(err as Error).message}`, { path: file.name }, { cause: err });
+    }
+    void st;
+  }
+
+  async #exec(s: Session, sql: string, file: LoadFile, stmt: Statement): Promise<number> {
+    try {
+      this.#statements += 1;
+      return await s.exec(sql);
+    } catch (err) {
+      if (this.#failure !== undefined) throw this.#failure;
+      const preview = sql.length > 120 ? `${sql.slice(0, 120)}…` : sql;
+      throw new LoadError(
+        'E_LOAD',
+        `loading file "${file.name}", statement ${stmt.index}: ${(err as Error).message.replace(/ \(while running: [\s\S]*\)$/, '')}` +
+          ` — ${JSON.stringify(Buffer.from(preview, 'latin1').toString('utf8'))}`,
+        { path: file.name },
+        { cause: err },
+      );
+    }
+  }
+}
+
+function decompressed(raw: Readable, info: DumpFileName): Readable {
+  if (info.compression === 'gzip') return raw.pipe(createGunzip({ chunkSize: 1 << 20 }));
+  if (info.compression === 'zstd') return raw.pipe(new DecompressStream());
+  return raw;
+}
+
+async function readWhole(file: LoadFile, info: DumpFileName): Promise<string> {
+  if (info.compression === undefined) return (await readFile(file.path)).toString('latin1');
+  const parts: Buffer[] = [];
+  for await (const b of decompressed(createReadStream(file.path), info)) parts.push(b as Buffer);
+  return Buffer.concat(parts).toString('latin1');
+}
+
+/** Names become latin1 strings like the file text (the connection is `binary`: bytes go out as they are). */
+function latin1Ident(name: string): string {
+  return Buffer.from(quoteIdent(name), 'utf8').toString('latin1');
+}
+
+function latin1String(value: string): string {
+  return Buffer.from(quoteString(value), 'utf8').toString('latin1');
+}
+
+/** Loads a dump directory. */
+export async function loadDirectory(dir: string, files: LoadFile[], options: LoadOptions): Promise<LoadSummary> {
+  const loader = new Loader(options);
+  await loader.start();
+  for (const f of files) loader.addFile(f);
+  loader.endOfFiles();
+  void dir;
+  return loader.finish();
+}
