@@ -38,7 +38,9 @@ export interface BlobWriterOptions {
 
 export interface WriterStats {
   blobs: number;
+  /** Plaintext bytes of the blobs added (all types), and of the data blobs alone. */
   rawBytes: number;
+  dataBytes: number;
   storedBytes: number;
   packs: number;
   indexObjects: number;
@@ -59,7 +61,7 @@ export class BlobWriter {
   #lastIndexAt: number;
   #indexChain: Promise<void> = Promise.resolve();
   #error: unknown;
-  readonly stats: WriterStats = { blobs: 0, rawBytes: 0, storedBytes: 0, packs: 0, indexObjects: 0 };
+  readonly stats: WriterStats = { blobs: 0, rawBytes: 0, dataBytes: 0, storedBytes: 0, packs: 0, indexObjects: 0 };
   readonly indexIds: string[] = [];
 
   constructor(host: WriterHost, options: BlobWriterOptions) {
@@ -93,6 +95,7 @@ export class BlobWriter {
     builder.add(type, id, envelope, rawLength);
     this.stats.blobs += 1;
     this.stats.rawBytes += rawLength;
+    if (type === 'data') this.stats.dataBytes += rawLength;
     if (builder.size >= this.#packSize) {
       this.#builders.delete(type);
       await this.#upload(builder);

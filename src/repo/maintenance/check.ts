@@ -75,6 +75,15 @@ export async function checkRepository(repo: Repository, options: CheckOptions = 
     }
   }
 
+  // Listed in the reverse of the order a backup writes them (packs, index, snapshot), so a backup that
+  // commits while check runs cannot make a snapshot appear whose index or packs were not listed.
+  progress('listing snapshots');
+  const snapshotIds = await listSnapshotIds(repo);
+  const indexNames: string[] = [];
+  for await (const info of repo.store.list(Names.indexPrefix)) {
+    if (idFromName(info.name, Names.indexPrefix) !== undefined) indexNames.push(info.name);
+  }
+
   progress('listing packs');
   const packSizes = new Map<string, number>();
   for await (const info of repo.store.list(Names.dataPrefix)) {
@@ -88,10 +97,6 @@ export async function checkRepository(repo: Repository, options: CheckOptions = 
   const index = new BlobIndex();
   const indexed = new Map<string, IndexedPack>();
   let duplicates = 0;
-  const indexNames: string[] = [];
-  for await (const info of repo.store.list(Names.indexPrefix)) {
-    if (idFromName(info.name, Names.indexPrefix) !== undefined) indexNames.push(info.name);
-  }
   for (const name of indexNames.sort()) {
     try {
       const id = idFromName(name, Names.indexPrefix) as string;
@@ -164,7 +169,7 @@ export async function checkRepository(repo: Repository, options: CheckOptions = 
       }
     }
   };
-  for (const id of await listSnapshotIds(repo)) {
+  for (const id of snapshotIds) {
     try {
       const s = await loadSnapshot(repo, id);
       report.snapshots += 1;

@@ -222,7 +222,7 @@ export class Archiver {
       dirs: this.progress.dirs,
       symlinks: this.#symlinks,
       bytes: this.progress.bytes,
-      newBytes: stats.rawBytes,
+      newBytes: stats.dataBytes,
       storedBytes: stats.storedBytes,
       durationMs: this.#options.now().getTime() - this.#startedAt,
     };

@@ -13,7 +13,7 @@ export interface SnapshotSummary {
   symlinks: number;
   /** Logical bytes of every file and stream in the snapshot. */
   bytes: number;
-  /** Bytes of new data this snapshot added before compression, and as stored (packs written). */
+  /** Bytes of new file data this snapshot added (before compression), and all it stored (packs written). */
   newBytes: number;
   storedBytes: number;
   durationMs: number;

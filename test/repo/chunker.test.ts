@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { Chunker, type ChunkerParams, gearTable } from '../../src/repo/content/chunker.js';
+import { pseudoRandomBytes } from '../helpers/tree.js';
+
+const SMALL: ChunkerParams = { min: 1024, avg: 4096, max: 16384 };
+const gear = gearTable(new Uint8Array(32).fill(7));
+
+function cut(data: Uint8Array, pieces: number[], params = SMALL, g = gear): number[] {
+  const chunker = new Chunker(g, params);
+  const sizes: number[] = [];
+  let current = 0;
+  let at = 0;
+  let i = 0;
+  while (at < data.length) {
+    const len = Math.max(1, pieces[i++ % pieces.length] ?? data.length);
+    const piece = data.subarray(at, Math.min(data.length, at + len));
+    at += piece.length;
+    let pos = 0;
+    while (pos < piece.length) {
+      const end = chunker.next(piece, pos);
+      current += end - pos;
+      pos = end;
+      if (chunker.cut) {
+        sizes.push(current);
+        current = 0;
+      }
+    }
+  }
+  if (current > 0) sizes.push(current);
+  return sizes;
+}
+
+test('cut points do not depend on how the input is split', () => {
+  const data = pseudoRandomBytes(300_000, 11);
+  const whole = cut(data, [data.length]);
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1, maxLength: 20 }), (pieces) => {
+      assert.deepEqual(cut(data, pieces), whole);
+    }),
+    { numRuns: 60 },
+  );
+  assert.deepEqual(cut(data, [1]).length, whole.length);
+});
+
+test('chunks respect min and max, and average near the target', () => {
+  const data = pseudoRandomBytes(2_000_000, 5);
+  const sizes = cut(data, [65536]);
+  assert.equal(sizes.reduce((a, b) => a + b, 0), data.length);
+  for (const s of sizes.slice(0, -1)) {
+    assert.ok(s >= SMALL.min && s <= SMALL.max, `chunk of ${s} bytes`);
+  }
+  const avg = data.length / sizes.length;
+  assert.ok(avg > SMALL.avg * 0.7 && avg < SMALL.avg * 2, `average ${avg}`);
+});
+
+test('a run of zeros is cut at max (it has no content to anchor on)', () => {
+  const sizes = cut(new Uint8Array(100_000), [100_000]);
+  assert.ok(sizes.slice(0, -1).every((s) => s === SMALL.max || s === SMALL.min + 32 || s >= SMALL.min), String(sizes));
+});
+
+test('an insertion near the start changes only the chunks around it (content-defined)', () => {
+  const data = pseudoRandomBytes(400_000, 9);
+  const edited = Buffer.concat([data.subarray(0, 5000), Buffer.from('inserted bytes'), data.subarray(5000)]);
+  const a = cut(data, [data.length]);
+  const b = cut(edited, [edited.length]);
+  const tailA = a.slice(-Math.floor(a.length * 0.8)).join(',');
+  const tailB = b.slice(-Math.floor(a.length * 0.8)).join(',');
+  assert.equal(tailB, tailA, 'the later chunks are identical after an insertion');
+});
+
+test('the gear table comes from the key: another key cuts elsewhere', () => {
+  const data = pseudoRandomBytes(200_000, 1);
+  const other = gearTable(new Uint8Array(32).fill(8));
+  assert.notDeepEqual(cut(data, [data.length], SMALL, other), cut(data, [data.length]));
+  assert.deepEqual(gearTable(new Uint8Array(32).fill(7)), gear);
+});
+
+test('bad parameters are refused', () => {
+  assert.throws(() => new Chunker(gear, { min: 1024, avg: 3000, max: 8192 }), /power of two/);
+  assert.throws(() => new Chunker(gear, { min: 8192, avg: 4096, max: 16384 }), /min/);
+  assert.throws(() => new Chunker(gear, { min: 1024, avg: 4096, max: 2048 }), /max/);
+});
