@@ -15,7 +15,7 @@ import type { FileEntry } from '../entry.js';
 import { toSafePath } from '../entry.js';
 import { BlockBuffers, codecError, cutBlocks, transferOf } from './blocks.js';
 import type { FileTransform } from './entry-transform.js';
-import { BlockPool, orderedMap } from './pool/block-pool.js';
+import { BlockPool, orderedMap, streamWindow } from './pool/block-pool.js';
 import type { CodecJob } from './pool/jobs.js';
 
 export type CompressionAlgorithm = 'zstd' | 'lz4';
@@ -68,7 +68,7 @@ export function createCompressor(options: CompressOptions): Compressor {
   }
   const pool = options.pool ?? new BlockPool({ threads: options.threads ?? 1 });
   const buffers = new BlockBuffers(blockBytes, pool.capacity + 4);
-  const window = pool.threads + 1;
+  const window = streamWindow(pool);
   const suffix = COMPRESSION_SUFFIX[options.algorithm];
   const algorithm = options.algorithm;
   const blockCode = lz4BlockCode(blockBytes);

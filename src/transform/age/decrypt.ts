@@ -10,7 +10,7 @@ import { Decrypter } from 'age-encryption';
 import { ByteReader } from '../../bytes/byte-reader.js';
 import { ExitCode, FormatError, IntegrityError, SluiceError } from '../../errors.js';
 import { codecError, concatBytes, locate, transferOf } from '../blocks.js';
-import { type BlockPool, orderedMap } from '../pool/block-pool.js';
+import { type BlockPool, orderedMap, streamWindow } from '../pool/block-pool.js';
 import { AGE_SEALED_CHUNK_BYTES } from '../pool/executors.js';
 import { agePayloadKey } from './encrypt.js';
 import { ScryptIdentity } from './keys.js';
@@ -180,7 +180,7 @@ async function* decryptAge(content: AsyncIterable<Uint8Array>, path: string, dec
     const key = agePayloadKey(fileKey, nonce as Uint8Array);
     const payloadStart = header.length + NONCE_BYTES;
     const pool = decryptor.pool;
-    const results = orderedMap(payloadBatches(reader, header.length), pool.threads + 1, async (batch) => {
+    const results = orderedMap(payloadBatches(reader, header.length), streamWindow(pool), async (batch) => {
       try {
         return (await pool.run({ kind: 'age-open', key, counter: batch.counter, final: batch.final, input: batch.input }, transferOf(batch.input))).output;
       } catch (err) {

@@ -21,7 +21,7 @@ import { toSafePath } from '../../entry.js';
 import { UsageError } from '../../errors.js';
 import { BlockBuffers, codecError, cutBlocks, transferOf } from '../blocks.js';
 import type { FileTransform } from '../entry-transform.js';
-import { BlockPool, orderedMap } from '../pool/block-pool.js';
+import { BlockPool, orderedMap, streamWindow } from '../pool/block-pool.js';
 import { AGE_CHUNK_BYTES } from '../pool/executors.js';
 import { AGE_SCRYPT_LOG_N, ScryptRecipient } from './keys.js';
 
@@ -111,7 +111,7 @@ export function createAgeEncryptor(options: AgeEncryptOptions): AgeEncryptor {
     start.set(nonce, h.bytes.length);
     yield start;
     let batches = 0;
-    const sealed = orderedMap(cutBlocks(content, buffers, options.release), pool.threads + 1, async (block) => {
+    const sealed = orderedMap(cutBlocks(content, buffers, options.release), streamWindow(pool), async (block) => {
       const job = { kind: 'age-seal', key, counter: block.offset / AGE_CHUNK_BYTES, final: block.last, input: block.bytes } as const;
       try {
         const result = await pool.run(job, transferOf(block.bytes));

@@ -14,7 +14,7 @@ import { ByteReader } from '../../bytes/byte-reader.js';
 import { FormatError, IntegrityError } from '../../errors.js';
 import { codecError, concatBytes, locate, transferOf } from '../blocks.js';
 import { Xxh32, xxh32 } from '../checksum/xxh32.js';
-import { type BlockPool, orderedMap } from '../pool/block-pool.js';
+import { type BlockPool, orderedMap, streamWindow } from '../pool/block-pool.js';
 import { LZ4_BLOCK_BYTES, LZ4_FRAME_MAGIC } from '../pool/executors.js';
 import type { Lz4BlocksJob } from '../pool/jobs.js';
 
@@ -208,7 +208,7 @@ export async function* decodeLz4(content: AsyncIterable<Uint8Array>, options: Lz
   }
 
   try {
-    const results = orderedMap(scanFrames(reader, path), pool.threads + 1, async (unit) => {
+    const results = orderedMap(scanFrames(reader, path), streamWindow(pool), async (unit) => {
       if (unit.kind === 'end') return unit;
       if (unit.linked) return () => linkedBlock(unit);
       try {

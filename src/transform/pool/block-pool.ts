@@ -51,6 +51,11 @@ interface Slot {
 /** Jobs handed to one worker before it answers; two hide the message round trip. */
 const IN_FLIGHT_PER_WORKER = 2;
 
+/** Jobs one stream keeps outstanding: enough for every worker to run one and have one queued. */
+export function streamWindow(pool: BlockPool): number {
+  return pool.threads * 2 + 1;
+}
+
 export class BlockPool {
   readonly threads: number;
   readonly capacity: number;
@@ -195,17 +200,20 @@ export class BlockPool {
   }
 
   #pump(): void {
-    for (const slot of this.#slots) {
-      while (slot.running.size < IN_FLIGHT_PER_WORKER) {
-        const next = slot.pinned.shift() ?? this.#shared.shift();
-        if (next === undefined) break;
-        slot.running.set(next.id, next);
-        slot.worker.ref();
-        try {
-          slot.worker.postMessage({ id: next.id, job: next.job }, next.transfer);
-        } catch (err) {
-          slot.running.delete(next.id);
-          next.reject(err);
+    // idle workers first, then a second job each to hide the round trip
+    for (let depth = 1; depth <= IN_FLIGHT_PER_WORKER; depth++) {
+      for (const slot of this.#slots) {
+        while (slot.running.size < depth) {
+          const next = slot.pinned.shift() ?? this.#shared.shift();
+          if (next === undefined) break;
+          slot.running.set(next.id, next);
+          slot.worker.ref();
+          try {
+            slot.worker.postMessage({ id: next.id, job: next.job }, next.transfer);
+          } catch (err) {
+            slot.running.delete(next.id);
+            next.reject(err);
+          }
         }
       }
     }

@@ -43,7 +43,7 @@ function fail(code: string, message: string, item?: number, integrity = false): 
 
 /** A fresh buffer of exactly `n` bytes that owns its ArrayBuffer (safe to transfer; never a pool slice). */
 export function ownedBytes(n: number): Uint8Array {
-  return new Uint8Array(new ArrayBuffer(n));
+  return Buffer.allocUnsafeSlow(n); // not zero-filled: every byte is written before the buffer leaves
 }
 
 function owned(bytes: Uint8Array): Uint8Array {

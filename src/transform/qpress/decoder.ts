@@ -14,7 +14,7 @@
 import { ByteReader } from '../../bytes/byte-reader.js';
 import { FormatError } from '../../errors.js';
 import { codecError, concatBytes, locate, transferOf } from '../blocks.js';
-import { type BlockPool, orderedMap } from '../pool/block-pool.js';
+import { type BlockPool, orderedMap, streamWindow } from '../pool/block-pool.js';
 import type { QuicklzBlocksJob } from '../pool/jobs.js';
 import { decodeQuicklzHeader, quicklzHeaderProblem } from './quicklz.js';
 
@@ -142,7 +142,7 @@ export async function* decodeQpress(content: AsyncIterable<Uint8Array>, options:
   const { pool, path } = options;
   const reader = new ByteReader(content, path);
   try {
-    const results = orderedMap(scanArchive(reader, path), pool.threads + 1, async (batch) => {
+    const results = orderedMap(scanArchive(reader, path), streamWindow(pool), async (batch) => {
       try {
         return (await pool.run(batch.job, transferOf(batch.job.input))).output;
       } catch (err) {

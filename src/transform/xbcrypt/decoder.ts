@@ -16,7 +16,7 @@
 import { ByteReader } from '../../bytes/byte-reader.js';
 import { FormatError, UsageError } from '../../errors.js';
 import { codecError, concatBytes, locate, transferOf } from '../blocks.js';
-import { type BlockPool, orderedMap } from '../pool/block-pool.js';
+import { type BlockPool, orderedMap, streamWindow } from '../pool/block-pool.js';
 import type { XbcryptChunksJob } from '../pool/jobs.js';
 
 /** Largest encrypted chunk accepted (XtraBackup writes 64 KiB chunks by default). */
@@ -130,7 +130,7 @@ export async function* decodeXbcrypt(content: AsyncIterable<Uint8Array>, options
   checkXbcryptKey(key, 'the xbcrypt key');
   const reader = new ByteReader(content, path);
   try {
-    const results = orderedMap(scanChunks(reader, path, key), pool.threads + 1, async (batch) => {
+    const results = orderedMap(scanChunks(reader, path, key), streamWindow(pool), async (batch) => {
       try {
         return (await pool.run(batch.job, transferOf(batch.job.input))).output;
       } catch (err) {

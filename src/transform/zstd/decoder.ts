@@ -16,7 +16,7 @@
 import { ByteReader } from '../../bytes/byte-reader.js';
 import { FormatError, IntegrityError } from '../../errors.js';
 import { codecError, concatBytes, locate, transferOf } from '../blocks.js';
-import { type BlockPool, orderedMap, type Session } from '../pool/block-pool.js';
+import { type BlockPool, orderedMap, streamWindow, type Session } from '../pool/block-pool.js';
 
 export const ZSTD_MAGIC = 0xfd2fb528;
 const SKIPPABLE_START = 0x184d2a50;
@@ -228,7 +228,7 @@ export async function* decodeZstd(content: AsyncIterable<Uint8Array>, options: Z
   }
 
   try {
-    const results = orderedMap(scanFrames(reader, path), pool.threads + 1, async (unit) => {
+    const results = orderedMap(scanFrames(reader, path), streamWindow(pool), async (unit) => {
       if (unit.kind === 'piece') return () => streamPiece(unit);
       try {
         const job = { kind: 'zstd-frame', input: unit.bytes, contentBytes: unit.contentBytes } as const;
