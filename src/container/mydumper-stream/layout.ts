@@ -97,11 +97,12 @@ export function classifyDumpFile(name: string): DumpFileName {
   if (base.endsWith('-checksum') || base.includes('-schema-checksum') || base.includes('-checksum.')) {
     return { name, kind: 'ignored' };
   }
-  const dataMatch = /^([^.]+)\.([^.]+)(?:\.\d+){0,2}\.(sql|dat)$/.exec(base);
-  if (dataMatch !== null) {
+  // db.table[.NNNNN[.NNNNN]].sql — the table part may contain dots in mydumper 0.10's raw names.
+  const dataMatch = /^([^.]+)\.(.+?)((?:\.\d+){0,2})\.(sql|dat)$/.exec(base);
+  if (dataMatch !== null && (dataMatch[2] as string) !== '') {
     return withCompression({
       name,
-      kind: dataMatch[3] === 'dat' ? 'load-data' : 'data',
+      kind: dataMatch[4] === 'dat' ? 'load-data' : 'data',
       db: decodeNamePart(dataMatch[1] as string),
       table: decodeNamePart(dataMatch[2] as string),
     });

@@ -92,6 +92,8 @@ interface TableState {
   dataAdded: number;
   dataDone: number;
   deferred?: string[];
+  /** Resolves once the table has its first rows (see #runDataFile). */
+  primed?: Promise<void>;
   indexesQueued: boolean;
   done: boolean;
 }
@@ -396,9 +398,10 @@ export class Loader {
       }
       case 'indexes': {
         const st = this.#tables.get(task.key) as TableState;
-        const sql = addIndexesStatement(`${quoteIdent(this.#target(st.db))}.${quoteIdent(st.table)}`, st.deferred ?? []);
+        // The key definitions come from the file (latin1 form); the names are text.
+        const sql = addIndexesStatement(`${latin1Ident(this.#target(st.db))}.${latin1Ident(st.table)}`, st.deferred ?? []);
         try {
-          await s.exec(sql);
+          await s.exec(sql, true);
         } catch (err) {
           throw new LoadError('E_LOAD', `adding the deferred indexes of ${st.db}.${st.table}: ${(err as Error).message}`, {}, { cause: err });
         }
@@ -432,7 +435,7 @@ export class Loader {
     const target = this.#target(db);
     if (this.#dbsReady.has(target) || this.#ensured.has(target)) return;
     this.#ensured.add(target);
-    await s.exec(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(target)}`);
+    await s.exec(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(target)}`); // text: converted to UTF-8 bytes
   }
 
   async #runDatabase(s: Session, file: LoadFile, info: DumpFileName): Promise<void> {
@@ -477,6 +480,8 @@ export class Loader {
   async #dropExisting(s: Session, db: string, table: string, file: LoadFile): Promise<void> {
     const rows = await s.query<Record<string, unknown>>(
       `SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${latin1String(db)} AND TABLE_NAME = ${latin1String(table)}`,
+      undefined,
+      true,
     );
     if (rows.length === 0) return;
     const type = Buffer.isBuffer(rows[0]?.TABLE_TYPE) ? (rows[0]?.TABLE_TYPE as Buffer).toString() : String(rows[0]?.TABLE_TYPE);
@@ -497,6 +502,26 @@ export class Loader {
         if (this.#failure !== undefined) throw this.#failure;
         this.#progress.bytes += stmt.sql.length + 1;
         const isInsert = /^\s*(INSERT|REPLACE)\b/i.test(stmt.sql.slice(0, 64));
+        if (isInsert && st.primed === undefined) {
+          // MariaDB ≥ 10.6 switches a transaction that starts inserting into an EMPTY table with
+          // unique and foreign key checks off into "bulk insert" mode: it locks the whole table
+          // until commit (so parallel loaders of one table wait, and can time out) and sorts
+          // everything at commit (measured slower here than plain inserts). The first statement
+          // of each table therefore runs on its own (autocommit); transactions then find the
+          // table non-empty and insert normally, in parallel.
+          let release: () => void = () => undefined;
+          st.primed = new Promise<void>((resolve) => {
+            release = resolve;
+          });
+          try {
+            const n = await this.#exec(s, stmt.sql, file, stmt);
+            this.#progress.rows += n;
+          } finally {
+            release();
+          }
+          continue;
+        }
+        if (isInsert && !inTrx) await st.primed;
         if (isInsert && !inTrx && perTrx > 0) {
           await s.exec('START TRANSACTION');
           inTrx = true;
@@ -518,13 +543,12 @@ export class Loader {
       if (err instanceof SluiceError) throw err;
       throw new LoadError('E_READ', `reading ${file.name}: ${(err as Error).message}`, { path: file.name }, { cause: err });
     }
-    void st;
   }
 
   async #exec(s: Session, sql: string, file: LoadFile, stmt: Statement): Promise<number> {
     try {
       this.#statements += 1;
-      return await s.exec(sql);
+      return await s.exec(sql, true);
     } catch (err) {
       if (this.#failure !== undefined) throw this.#failure;
       const preview = sql.length > 120 ? `${sql.slice(0, 120)}…` : sql;

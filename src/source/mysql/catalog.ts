@@ -3,7 +3,7 @@
  * filtered by --database, --tables-list and --regex.
  */
 import { type Session, quoteIdent, quoteString, text } from './connection.js';
-import { KIND_HEX, KIND_NUMBER, KIND_STRING } from './row-format.js';
+import { KIND_BINARY_STRING, KIND_HEX, KIND_NUMBER, KIND_STRING } from './row-format.js';
 
 /** Never dumped unless named explicitly with --database or --tables-list. */
 export const SYSTEM_DATABASES = new Set(['information_schema', 'performance_schema', 'mysql', 'sys']);
@@ -186,6 +186,12 @@ export interface SelectPlan {
   /** The INSERT prefix, with a column list when some columns are generated or invisible. */
   insertPrefix: string;
   kinds: Uint8Array;
+  /**
+   * Under SET NAMES binary the server reads identifiers byte by byte as if they were latin1, so a
+   * table or column name outside ASCII would not be found. Such tables are written under
+   * SET NAMES utf8mb4 instead, with every string value marked `_binary` so its bytes stay exact.
+   */
+  utf8Identifiers: boolean;
 }
 
 export function selectPlan(table: TableInfo, options: { hexBlob: boolean; completeInsert: boolean }): SelectPlan {
@@ -210,5 +216,9 @@ export function selectPlan(table: TableInfo, options: { hexBlob: boolean; comple
   const insertPrefix = needList
     ? `INSERT INTO ${quoteIdent(table.name)} (${cols.map((c) => quoteIdent(c.name)).join(',')}) VALUES\n`
     : `INSERT INTO ${quoteIdent(table.name)} VALUES\n`;
-  return { selectList: select.join(','), insertPrefix, kinds };
+  const utf8Identifiers = !/^[\x00-\x7f]*$/.test(insertPrefix);
+  if (utf8Identifiers) {
+    for (let i = 0; i < kinds.length; i++) if (kinds[i] === KIND_STRING) kinds[i] = KIND_BINARY_STRING;
+  }
+  return { selectList: select.join(','), insertPrefix, kinds, utf8Identifiers };
 }

@@ -41,6 +41,8 @@ interface MysqlPacket {
 }
 
 let queryClass: QueryCtor | undefined;
+const CHARSET_BINARY = 63;
+const CHARSET_UTF8MB4 = 45; // utf8mb4_general_ci
 
 export class MysqlError extends SluiceError {}
 
@@ -78,10 +80,23 @@ export class Session {
     return new Session(conn, binary);
   }
 
+  /**
+   * SQL text goes out in UTF-8. A `binary` connection sends a string's chars as single bytes, so
+   * text is first turned into its UTF-8 bytes, one char each; `latin1` marks SQL that already is
+   * (statements read from a dump file, replayed byte for byte).
+   */
+  #wire(sql: string, latin1: boolean): string {
+    // mysql2 follows the server's session tracking: after a `SET NAMES` in a replayed file it would
+    // start encoding our strings in that character set. Our strings are already bytes or UTF-8 text.
+    const config = (this.conn as unknown as { config: { charsetNumber: number } }).config;
+    config.charsetNumber = this.binary ? CHARSET_BINARY : CHARSET_UTF8MB4;
+    return this.binary && !latin1 ? Buffer.from(sql, 'utf8').toString('latin1') : sql;
+  }
+
   /** Rows as objects (strings for text, numbers, big numbers and dates). */
-  query<T = Row>(sql: string, values?: unknown[]): Promise<T[]> {
+  query<T = Row>(sql: string, values?: unknown[], latin1 = false): Promise<T[]> {
     return new Promise((resolve, reject) => {
-      this.conn.query({ sql, values }, (err, rows) => {
+      this.conn.query({ sql: this.#wire(sql, latin1), values }, (err, rows) => {
         if (err) reject(wrap(err, sql));
         else resolve(Array.isArray(rows) ? (rows as T[]) : []);
       });
@@ -89,9 +104,9 @@ export class Session {
   }
 
   /** Runs a statement; resolves with the affected row count. */
-  exec(sql: string): Promise<number> {
+  exec(sql: string, latin1 = false): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.conn.query({ sql }, (err, result) => {
+      this.conn.query({ sql: this.#wire(sql, latin1) }, (err, result) => {
         if (err) reject(wrap(err, sql));
         else resolve(Array.isArray(result) ? 0 : ((result as { affectedRows?: number }).affectedRows ?? 0));
       });
@@ -104,7 +119,7 @@ export class Session {
    */
   rawRows(sql: string, onRow: RawRowHandler): Promise<number> {
     const ctor = rawQueryClass(this.conn);
-    const q = new ctor({ sql }, undefined);
+    const q = new ctor({ sql: this.#wire(sql, false) }, undefined);
     const base = q.row;
     let rows = 0;
     let failure: unknown;

@@ -20,6 +20,7 @@ import { type FormatterOutput, InsertFormatter } from './row-format.js';
 import {
   type BinlogPosition,
   DATA_FILE_HEADER,
+  DATA_FILE_HEADER_UTF8,
   databaseSchema,
   metadataText,
   postSchema,
@@ -384,7 +385,7 @@ async function dumpJob(s: Session, job: Job, ctx: JobContext): Promise<void> {
     {
       kinds: plan.kinds,
       insertPrefix: plan.insertPrefix,
-      fileHeader: DATA_FILE_HEADER,
+      fileHeader: plan.utf8Identifiers ? DATA_FILE_HEADER_UTF8 : DATA_FILE_HEADER,
       statementBytes: ctx.options.statementBytes ?? DEFAULT_STATEMENT_BYTES,
       maxFileBytes: ctx.options.chunkFileBytes ?? 0,
     },

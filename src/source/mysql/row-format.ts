@@ -19,6 +19,10 @@
 export const KIND_NUMBER = 0;
 export const KIND_STRING = 1;
 export const KIND_HEX = 2;
+/** STRING with a `_binary` introducer, for files that cannot use SET NAMES binary (see schema.ts). */
+export const KIND_BINARY_STRING = 3;
+
+const BINARY_INTRODUCER = Buffer.from("_binary'");
 
 const ESCAPE = new Uint8Array(256);
 ESCAPE[0x00] = 0x30; // \0
@@ -92,7 +96,7 @@ export class InsertFormatter {
     const kinds = this.#kinds;
     const n = kinds.length;
     // Worst case for this row: every byte escaped or hexed, plus separators.
-    const worst = 2 * (end - start) + 4 * n + this.#prefix.length + this.#fileHeader.length + 16;
+    const worst = 2 * (end - start) + 12 * n + this.#prefix.length + this.#fileHeader.length + 16;
     if (this.#pos + worst > this.#buf.length) this.#flush(worst);
     let out = this.#buf;
     let o = this.#pos;
@@ -137,7 +141,8 @@ export class InsertFormatter {
         } else {
           while (p < e) out[o++] = b[p++] as number;
         }
-      } else if (kind === KIND_STRING) {
+      } else if (kind === KIND_STRING || kind === KIND_BINARY_STRING) {
+        if (kind === KIND_BINARY_STRING) o += BINARY_INTRODUCER.copy(out, o) - 1;
         out[o++] = 0x27;
         while (p < e) {
           const x = b[p++] as number;

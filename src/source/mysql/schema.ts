@@ -9,6 +9,11 @@
 import { type Session, quoteIdent, quoteString, text } from './connection.js';
 import type { TableInfo } from './catalog.js';
 
+/** For tables with identifiers outside ASCII: string values carry `_binary` instead (see catalog.ts). */
+export const DATA_FILE_HEADER_UTF8 =
+  "/*!40101 SET NAMES utf8mb4*/;\n/*!40014 SET FOREIGN_KEY_CHECKS=0*/;\n/*!40103 SET TIME_ZONE='+00:00' */;\n" +
+  "/*!40101 SET SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */;\n";
+
 export const DATA_FILE_HEADER =
   "/*!40101 SET NAMES binary*/;\n/*!40014 SET FOREIGN_KEY_CHECKS=0*/;\n/*!40103 SET TIME_ZONE='+00:00' */;\n" +
   "/*!40101 SET SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */;\n";
