@@ -11,6 +11,12 @@ export interface ResolvedRef {
   node: TreeNode;
 }
 
+function holds(ref: SnapshotRef, path: string): boolean {
+  if (path === '') return true;
+  const s = ref.snapshot;
+  return s.streams.some((n) => `/${n}` === path || path.startsWith(`/${n}/`)) || s.paths.some((d) => d === '/' || path === d || path.startsWith(`${d}/`) || d.startsWith(`${path}/`));
+}
+
 export function splitRef(text: string): { snapshot: string; path: string | undefined } {
   const colon = text.indexOf(':');
   return colon < 0 ? { snapshot: text, path: undefined } : { snapshot: text.slice(0, colon), path: text.slice(colon + 1) };
@@ -18,7 +24,14 @@ export function splitRef(text: string): { snapshot: string; path: string | undef
 
 export async function resolveRef(repo: Repository, text: string, filter: SnapshotFilter = {}, extraPath?: string): Promise<ResolvedRef> {
   const { snapshot, path } = splitRef(text);
-  const ref = resolveSnapshot(await listSnapshots(repo), snapshot, filter);
+  const wanted = path ?? extraPath;
+  let all = await listSnapshots(repo);
+  if (snapshot === 'latest' && wanted !== undefined) {
+    // `latest:db.sql` is the newest snapshot that holds db.sql, not merely the newest snapshot.
+    const inside = snapshotPath(wanted);
+    all = all.filter((s) => holds(s, inside === '' ? '' : `/${inside}`));
+  }
+  const ref = resolveSnapshot(all, snapshot, filter);
   await repo.loadIndex();
   const within = snapshotPath(path ?? extraPath ?? '');
   return { ref, path: within, node: await findNode(repo, ref.snapshot.tree, within) };

@@ -29,7 +29,7 @@ export class LockedError extends SluiceError {
   constructor(holder: LockInfo, wanted: 'exclusive' | 'shared') {
     super(
       'E_LOCKED',
-      `repository is locked ${holder.exclusive ? 'exclusively' : ''} by ${holder.purpose} (pid ${holder.pid} on ${holder.host}, since ${holder.time}); ` +
+      `repository is locked ${holder.exclusive ? 'exclusively ' : ''}by ${holder.purpose} (pid ${holder.pid} on ${holder.host}, since ${holder.time}); ` +
         `cannot take a${wanted === 'exclusive' ? 'n exclusive' : ' shared'} lock (wait, use --retry-lock, or \`sluice unlock\` if that process is gone)`,
       { object: Names.lock(holder.id) },
       { exitCode: ExitCode.locked },

@@ -103,7 +103,7 @@ test('kill -9 at random instants of a backup from a slow pipe: check passes, the
     let x = 12345, sent = 0;
     const next = () => {
       if (sent >= ${total}) return process.stdout.end();
-      for (let i = 0; i < piece.length; i++) { x = (x * 1103515245 + 12345) >>> 0; piece[i] = x >>> 24; }
+      for (let i = 0; i < piece.length; i++) { x = (Math.imul(x, 1103515245) + 12345) >>> 0; piece[i] = x >>> 24; }
       sent += piece.length;
       if (process.stdout.write(piece)) setTimeout(next, 15); else process.stdout.once('drain', () => setTimeout(next, 15));
     };

@@ -1,4 +1,5 @@
 /** Shared pieces of the repository tests: a throwaway repository and the CLI pointed at it. */
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Repository } from '../../src/repo/repository.js';
@@ -53,8 +54,25 @@ export function client(now = () => new Date()) {
 /** Small chunks (16/64/256 KiB) so small test data spans many chunks and packs. */
 export const SMALL_CHUNKS = { min: 16 * 1024, avg: 64 * 1024, max: 256 * 1024 };
 
-export async function memoryRepo(store: ObjectStore, options: { packSize?: number; chunker?: typeof SMALL_CHUNKS } = {}): Promise<Repository> {
-  return Repository.init(store, TEST_PASSWORD, { ...client(), kdf: { N: 1024, r: 8, p: 1 }, chunker: SMALL_CHUNKS, ...options });
+/** Deterministic "random" bytes, so repositories made with the same seed have the same keys. */
+export function seededRandom(seed: number): (n: number) => Buffer {
+  let counter = 0;
+  return (n) => {
+    const out = Buffer.alloc(n);
+    for (let at = 0; at < n; at += 32) createHash('sha256').update(`${seed}:${counter++}`).digest().copy(out, at);
+    return out;
+  };
+}
+
+export async function memoryRepo(store: ObjectStore, options: { packSize?: number; chunker?: typeof SMALL_CHUNKS; seed?: number } = {}): Promise<Repository> {
+  const { seed, ...rest } = options;
+  return Repository.init(store, TEST_PASSWORD, {
+    ...client(),
+    kdf: { N: 1024, r: 8, p: 1 },
+    chunker: SMALL_CHUNKS,
+    random: seededRandom(seed ?? 1),
+    ...rest,
+  });
 }
 
 export function json<T = unknown>(r: RunResult): T {
