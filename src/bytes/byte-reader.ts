@@ -54,6 +54,17 @@ export class ByteReader {
   }
 
   /**
+   * Between 1 and `max` bytes as a view (no copy), for streaming a body of known length; the end of input
+   * here is a truncation error naming `what`.
+   */
+  async readPiece(max: number, what: string): Promise<Uint8Array> {
+    const start = this.#offset;
+    const piece = await this.readSome(max);
+    if (piece === undefined) throw truncated(this.label, what, max, 0, start);
+    return piece;
+  }
+
+  /**
    * Exactly `n` bytes. Returns undefined only when the input ends before the first byte and
    * `allowEnd` is set; ending part way is a FormatError naming what was being read.
    */
@@ -105,7 +116,7 @@ export class ByteReader {
     return this.#head.subarray(0, Math.min(n, this.#head.length));
   }
 
-  /** Passes exactly `n` bytes to `sink` in producer-sized pieces, without gathering them. */
+  /** Yields exactly `n` bytes in producer-sized pieces, without gathering them. */
   async *stream(n: number, what: string): AsyncGenerator<Uint8Array> {
     const start = this.#offset;
     let left = n;

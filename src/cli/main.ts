@@ -66,11 +66,21 @@ if (isEntryPoint()) {
   // A closed stdout is reported by the command that writes to it; never crash on the event.
   process.stdout.on('error', () => undefined);
   const ctx = processContext(controller.signal);
+  let settled = false;
+  // If the event loop empties while the command is still waiting, Node would exit 0: never let it.
+  process.on('beforeExit', () => {
+    if (settled) return;
+    settled = true;
+    process.stderr.write('sluice: internal error: the command stopped before finishing (nothing left to wait for)\n');
+    process.exitCode = 1;
+  });
   main(process.argv.slice(2), ctx).then(
     (status) => {
+      settled = true;
       process.exitCode = controller.signal.aborted && status === 0 ? 130 : status;
     },
     (err: unknown) => {
+      settled = true;
       process.stderr.write(`sluice: internal error: ${String(err)}\n`);
       process.exitCode = 1;
     },

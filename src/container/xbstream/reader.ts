@@ -51,7 +51,10 @@ export type XbstreamEvent =
 export interface XbstreamReaderOptions {
   /** Largest payload accepted in one chunk (upstream writers use 10 MiB). */
   maxPayloadBytes?: number;
-  /** Largest piece of payload handed out in one event; larger payloads arrive in several events. */
+  /**
+   * Largest piece of payload handed out in one event. Pieces are views of the input chunks (never copied),
+   * so they may also be smaller: a payload arrives in as many events as its bytes span input chunks.
+   */
   maxEventBytes?: number;
   /** Name of the input in error messages. */
   label?: string;
@@ -199,7 +202,7 @@ async function* payloadEvents(
   let done = 0;
   if (length === 0) yield { type: 'data', path, offset, data: new Uint8Array(0), rewrite, ...pos };
   while (done < length) {
-    const piece = (await reader.readExact(Math.min(maxEvent, length - done), 'a chunk payload')) as Uint8Array;
+    const piece = await reader.readPiece(Math.min(maxEvent, length - done), 'a chunk payload');
     crc = crc32(piece, crc);
     yield { type: 'data', path, offset: offset + done, data: piece, rewrite, ...pos };
     done += piece.length;
@@ -251,7 +254,7 @@ async function* sparseEvents(
     let done = 0;
     if (runLength === 0) yield { type: 'data', path, offset: position, data: new Uint8Array(0), rewrite, ...pos };
     while (done < runLength) {
-      const piece = (await reader.readExact(Math.min(maxEvent, runLength - done), 'a sparse payload')) as Uint8Array;
+      const piece = await reader.readPiece(Math.min(maxEvent, runLength - done), 'a sparse payload');
       crc = crc32(piece, crc);
       yield { type: 'data', path, offset: position + done, data: piece, rewrite, ...pos };
       done += piece.length;
