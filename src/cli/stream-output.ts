@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { BufferPool } from '../bytes/buffer-pool.js';
-import { StreamDigest } from '../filter/digest.js';
+import { ThreadedDigest } from '../filter/threaded-digest.js';
 import type { Meter } from '../filter/meter.js';
 import { throttle } from '../filter/throttle.js';
 import { writeAll } from '../sink/writable.js';
@@ -43,7 +43,7 @@ export async function sendToStdout(
     stream = throttle(rate, { signal: ctx.signal })(stream);
   }
   stream = meter.filter(stream);
-  const digest = options.checksumFile !== undefined ? new StreamDigest('sha256') : undefined;
+  const digest = options.checksumFile !== undefined ? new ThreadedDigest('sha256') : undefined;
   if (digest !== undefined) stream = digest.filter(stream);
   const progress = showProgress(ctx, meter, options.progress);
   try {
@@ -52,8 +52,9 @@ export async function sendToStdout(
     progress.stop();
   }
   if (digest !== undefined && options.checksumFile !== undefined) {
-    await writeFile(options.checksumFile, `${digest.hex}  -\n`);
-    return { bytes: meter.bytes, sha256: digest.hex };
+    const hex = await digest.hex();
+    await writeFile(options.checksumFile, `${hex}  -\n`);
+    return { bytes: meter.bytes, sha256: hex };
   }
   return { bytes: meter.bytes };
 }

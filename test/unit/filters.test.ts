@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { StreamDigest } from '../../src/filter/digest.js';
+import { ThreadedDigest } from '../../src/filter/threaded-digest.js';
 import { throttle } from '../../src/filter/throttle.js';
 import { parseSize } from '../../src/cli/units.js';
 
@@ -27,12 +27,18 @@ test('throttle delays each piece until its share of the rate is due, in pieces o
   assert.equal(clock, 120);
 });
 
-test('digest hashes exactly the bytes passed on', async () => {
-  const digest = new StreamDigest();
+test('the threaded digest hashes exactly the bytes passed on, across its 4 MiB transfer buffers', async () => {
+  const sizes = [10, 0, 1000, 5 * 1024 * 1024, 3 * 1024 * 1024 + 7, 16 * 1024 * 1024];
+  const digest = new ThreadedDigest('sha256', 2);
+  const expected = createHash('sha256');
   let total = 0;
-  for await (const c of digest.filter(chunks([10, 0, 1000]))) total += c.length;
-  assert.equal(total, 1010);
-  assert.equal(digest.hex, createHash('sha256').update(Buffer.alloc(1010, 1)).digest('hex'));
+  for await (const c of digest.filter(chunks(sizes))) {
+    expected.update(c);
+    total += c.length;
+  }
+  assert.equal(total, sizes.reduce((a, b) => a + b, 0));
+  assert.equal(digest.bytes, total);
+  assert.equal(await digest.hex(), expected.digest('hex'));
 });
 
 test('sizes take binary K/M/G suffixes and refuse nonsense', () => {

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { inspectXbstream, type InspectedFile } from '../../container/xbstream/inspect.js';
 import { errorMessage, SluiceError } from '../../errors.js';
-import { StreamDigest } from '../../filter/digest.js';
+import { ThreadedDigest } from '../../filter/threaded-digest.js';
 import { Meter } from '../../filter/meter.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -38,7 +38,7 @@ export const verifyCommand: CommandModule = {
     addDecodeOptions(command)
       .action(async (file: string | undefined, options: VerifyOptions) => {
         const meter = new Meter();
-        const digest = new StreamDigest('sha256');
+        const digest = new ThreadedDigest('sha256');
         const decoder = decoderFrom(options, ctx);
         const files: InspectedFile[] = [];
         const progress = showProgress(ctx, meter, options.progress);
@@ -61,7 +61,7 @@ export const verifyCommand: CommandModule = {
         } finally {
           progress.stop();
         }
-        const stream = { bytes: digest.bytes, sha256: digest.hex, chunks: summary.chunks, files: summary.files };
+        const stream = { bytes: digest.bytes, sha256: await digest.hex(), chunks: summary.chunks, files: summary.files };
         if (options.json === true) {
           ctx.stdout.write(`${JSON.stringify({ ok: true, stream, files, removed: summary.removed, renamed: summary.renamed }, null, 2)}\n`);
         } else {
