@@ -2,6 +2,7 @@
  * What to dump: databases, tables, views and their columns and keys, read from information_schema,
  * filtered by --database, --tables-list and --regex.
  */
+import { SluiceError } from '../../errors.js';
 import { type Session, quoteIdent, quoteString, text } from './connection.js';
 import { KIND_BINARY_STRING, KIND_HEX, KIND_NUMBER, KIND_STRING } from './row-format.js';
 
@@ -77,7 +78,7 @@ export async function readCatalog(session: Session, filter: CatalogFilter): Prom
   if (namedDbs.size > 0) {
     dbs = allDbs.filter((d) => namedDbs.has(d));
     const missing = [...namedDbs].filter((d) => !allDbs.includes(d));
-    if (missing.length > 0) throw new Error(`database not found: ${missing.join(', ')}`);
+    if (missing.length > 0) throw new SluiceError('E_NOT_FOUND', `database not found: ${missing.join(', ')}`);
   } else {
     dbs = allDbs.filter((d) => !SYSTEM_DATABASES.has(d));
   }
