@@ -1,13 +1,16 @@
-/** Collects what a command passed over, grouped by reason, to print one warning per reason at the end. */
+/**
+ * Collects paths a command passed over or has a caveat about, grouped by a heading that says what
+ * happened ("skipped: ...", "kept, but ..."), to print one warning per group at the end.
+ */
 import type { CliContext } from './context.js';
 import { warn } from './log.js';
 
 export class SkipReport {
   readonly #byReason = new Map<string, string[]>();
 
-  add(reason: string, path: string): void {
-    const list = this.#byReason.get(reason);
-    if (list === undefined) this.#byReason.set(reason, [path]);
+  add(heading: string, path: string): void {
+    const list = this.#byReason.get(heading);
+    if (list === undefined) this.#byReason.set(heading, [path]);
     else list.push(path);
   }
 
@@ -21,7 +24,19 @@ export class SkipReport {
     for (const [reason, paths] of this.#byReason) {
       const shown = paths.slice(0, limit).map((p) => `  ${p}`).join('\n');
       const more = paths.length > limit ? `\n  ... and ${paths.length - limit} more` : '';
-      warn(ctx, `skipped ${paths.length} item(s): ${reason}:\n${shown}${more}`);
+      warn(ctx, `${paths.length} item(s) ${reason}:\n${shown}${more}`);
     }
   }
+}
+
+/** The xbstream writer's callbacks, reporting into `report`. */
+export function xbstreamWriterReports(report: SkipReport): {
+  onSkip: (path: string, kind: 'symlink' | 'empty directory') => void;
+  onPortability: (path: string, problem: string) => void;
+} {
+  return {
+    onSkip: (path, kind) =>
+      report.add(kind === 'symlink' ? 'skipped: symlinks (xbstream cannot store them)' : 'skipped: empty directories (xbstream cannot store them)', path),
+    onPortability: (path, problem) => report.add(`kept, but ${problem}`, path),
+  };
 }

@@ -104,3 +104,33 @@ test('sluice backup --stream=tar | tar -x keeps files, symlinks, empty dirs, mod
   assert.match(listing, /link-to-a -> a\.txt/);
   assert.ok(listing.includes(deepPath), 'tar lists the long path');
 });
+
+test('tar headers for files beyond 8 GiB (past ustar) are read by GNU tar with the right size', async () => {
+  const size = 9 * 1024 ** 3 + 123;
+  const { writeTar } = await import('../../src/container/tar/writer.js');
+  const { toSafePath } = await import('../../src/entry.js');
+  async function* entries() {
+    yield {
+      kind: 'file' as const,
+      path: toSafePath('huge/ibdata1'),
+      mode: 0o640,
+      mtimeMs: Date.parse('2024-01-02T03:04:05Z'),
+      size,
+      content: (async function* () {
+        for (;;) yield Buffer.alloc(1 << 20);
+      })(),
+    };
+  }
+  // Only the start of the archive is needed: GNU tar lists the member before it finds the input short.
+  const parts: Uint8Array[] = [];
+  let bytes = 0;
+  for await (const part of writeTar(entries(), { spoolDirectory: '/tmp' })) {
+    parts.push(part);
+    bytes += part.length;
+    if (bytes > 4 << 20) break;
+  }
+  const { run } = await import('../helpers/cli.js');
+  const listing = await run('tar', ['-tvf', '-'], { input: Buffer.concat(parts) });
+  assert.match(listing.stdout.toString(), new RegExp(`-rw-r-----\\s+\\S+\\s+${size}\\s+2024-01-02 \\d\\d:\\d\\d huge/ibdata1`));
+  assert.match(listing.stderr, /Unexpected EOF/);
+});

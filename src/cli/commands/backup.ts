@@ -12,7 +12,7 @@ import { readDirectory } from '../../source/dir.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
-import { SkipReport } from '../skip-report.js';
+import { SkipReport, xbstreamWriterReports } from '../skip-report.js';
 import { addStreamOutputOptions, sendToStdout, type StreamOutputOptions } from '../stream-output.js';
 import { parseCount } from '../units.js';
 import { applyToFiles, mapEntries } from '../../transform/entry-transform.js';
@@ -55,23 +55,23 @@ export const backupCommand: CommandModule = {
         if (options.verbose === true) info(ctx, `${path} (${size} bytes)`);
       };
       const pool = new BufferPool(DEFAULT_READ_BYTES);
-      const transforms = encodeTransformsFrom(options, ctx, { release: (chunk) => pool.give(chunk) });
+      const transforms = encodeTransformsFrom(options, ctx, pool);
       const entries: AsyncIterable<Entry> = mapEntries(readDirectory(dir, {
         pool,
         signal: ctx.signal,
-        onSkip: (path, reason) => skips.add(reason, path),
+        onSkip: (path, reason) => skips.add(`skipped: ${reason}`, path),
       }), applyToFiles(transforms));
       const bytes =
         format === 'xbstream'
           ? writeXbstream(entries, {
               parallel,
               onFile,
-              onSkip: (path, kind) => skips.add(kind === 'symlink' ? 'symlinks (xbstream cannot store them)' : 'empty directories (xbstream cannot store them)', path),
+              ...xbstreamWriterReports(skips),
             })
           : writeTar(entries, {
               spoolDirectory: tmpdir(),
               onFile,
-              onWarning: (path, message) => skips.add(message, path),
+              onWarning: (path, message) => skips.add(`changed while being read: ${message}`, path),
             });
       await sendToStdout(ctx, bytes, meter, options, pool);
       skips.print(ctx);

@@ -22,7 +22,7 @@ import type { CliContext } from '../context.js';
 import { streamInput } from '../input.js';
 import { info, warn } from '../log.js';
 import { showProgress } from '../progress.js';
-import { SkipReport } from '../skip-report.js';
+import { SkipReport, xbstreamWriterReports } from '../skip-report.js';
 import { addStreamOutputOptions, sendToStdout, type StreamOutputOptions } from '../stream-output.js';
 import { parseCount } from '../units.js';
 import { decodeXbstreamEvents } from '../../transform/xbstream-events.js';
@@ -115,7 +115,7 @@ async function create(ctx: CliContext, files: string[], parallel: number, option
     for (const name of files) {
       const rel = toSafePath(name.replace(/^\.\//, '').replace(/\/+$/, ''));
       const full = join(base, rel);
-      if ((await lstat(full)).isDirectory()) yield* readDirectory(full, { prefix: rel, pool, signal: ctx.signal, onSkip: (p, why) => skips.add(why, p) });
+      if ((await lstat(full)).isDirectory()) yield* readDirectory(full, { prefix: rel, pool, signal: ctx.signal, onSkip: (p, why) => skips.add(`skipped: ${why}`, p) });
       else yield await fileEntryFor(full, rel, { pool });
     }
   }
@@ -125,7 +125,7 @@ async function create(ctx: CliContext, files: string[], parallel: number, option
       meter.files += 1;
       if (options.verbose === true) info(ctx, `${path} (${size} bytes)`);
     },
-    onSkip: (path, kind) => skips.add(kind === 'symlink' ? 'symlinks (xbstream cannot store them)' : 'empty directories (xbstream cannot store them)', path),
+    ...xbstreamWriterReports(skips),
   });
   await sendToStdout(ctx, bytes, meter, options, pool);
   skips.print(ctx);

@@ -19,6 +19,8 @@ export interface XbstreamWriterOptions {
   onSkip?: (path: string, kind: 'symlink' | 'empty directory') => void;
   /** Called once for each file fully written, with its size. */
   onFile?: (path: string, size: number) => void;
+  /** A path some extractors refuse: mbstream rejects names starting with "." and drops the rest of the stream. */
+  onPortability?: (path: string, problem: string) => void;
 }
 
 interface Lane {
@@ -48,6 +50,7 @@ export async function* writeXbstream(entries: AsyncIterable<Entry>, options: Xbs
       const entry = next.value;
       if (entry.kind === 'file') {
         emptyDirs.sawFile(entry.path);
+        if (entry.path.startsWith('.')) options.onPortability?.(entry.path, 'mbstream -x refuses paths that start with "." and then silently drops the rest of the stream (sluice xbstream -x and Percona xbstream accept them)');
         return entry;
       }
       if (entry.kind === 'dir') emptyDirs.sawDirectory(entry.path);
