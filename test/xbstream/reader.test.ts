@@ -135,3 +135,26 @@ test('property: reading what the writer wrote gives back every file, for any siz
     { numRuns: 150 },
   );
 });
+
+test('property: flipped bytes and cuts anywhere end in a SluiceError naming a chunk, never another failure', async () => {
+  const { SluiceError } = await import('../../src/errors.js');
+  const base = Buffer.concat([mixed, mariadb]);
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.record({ at: fc.nat(base.length - 1), xor: fc.integer({ min: 1, max: 255 }) }), { maxLength: 4 }),
+      fc.nat(base.length),
+      async (flips, cut) => {
+        const damaged = Buffer.from(base.subarray(0, Math.max(cut, 1)));
+        for (const f of flips) if (f.at < damaged.length) damaged[f.at] = (damaged[f.at] as number) ^ f.xor;
+        try {
+          await replay([damaged]);
+        } catch (err) {
+          assert.ok(err instanceof SluiceError, `unexpected ${String(err)}`);
+          assert.ok(err.where.chunk !== undefined && err.where.chunk >= 1, err.message);
+          assert.ok(err.where.offset !== undefined, err.message);
+        }
+      },
+    ),
+    { numRuns: 600 },
+  );
+});
