@@ -86,6 +86,11 @@ export class Repository {
     return this.config.id;
   }
 
+  /** What the crypto workers need. */
+  get workerKeys(): { dataKey: Uint8Array; idKey: Uint8Array; repoId: Uint8Array } {
+    return { dataKey: this.master.dataKey, idKey: this.master.idKey, repoId: this.config.id };
+  }
+
   static async exists(store: ObjectStore): Promise<boolean> {
     return (await store.stat(Names.config)) !== undefined;
   }

@@ -45,7 +45,7 @@ async function backupStream(store: ObjectStore, data: Uint8Array): Promise<{ id:
 async function readBack(store: ObjectStore): Promise<string[]> {
   const repo = await Repository.open(store, TEST_PASSWORD, client());
   await repo.loadIndex();
-  const pool = new CryptoPool({ dataKey: repo.dataKey, idKey: repo.master.idKey, repoId: repo.repoId, sealers: 1 });
+  const pool = new CryptoPool({ setup: { keys: repo.workerKeys }, sealers: 1 });
   const out: string[] = [];
   try {
     for (const { snapshot } of await listSnapshots(repo)) {

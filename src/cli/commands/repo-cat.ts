@@ -45,7 +45,7 @@ export const catCommand: CommandModule = {
         const { repo } = opened;
         const { node, path: at } = await resolveRef(repo, snapshot, options.host === undefined ? {} : { host: options.host }, path);
         if (node.type !== 'file') throw new UsageError(`/${at} is ${node.type === 'dir' ? 'a directory' : 'a symlink'}; cat writes files and streams (use restore for directories)`);
-        pool = new CryptoPool({ dataKey: repo.dataKey, idKey: repo.master.idKey, repoId: repo.repoId, sealers: 2 });
+        pool = new CryptoPool({ setup: { keys: repo.workerKeys }, sealers: 2 });
         const data = readFile(repo, pool, node, `/${at}`, { concurrency: parseCount(options.concurrency, '--concurrency', 1, 256), signal: ctx.signal });
         if (options.verifyOnly === true) {
           for await (const _ of data) {

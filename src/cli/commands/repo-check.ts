@@ -54,7 +54,7 @@ export const checkCommand: CommandModule = {
       const readData = options.readData === true ? ({ kind: 'all' } as const) : options.readDataSubset === undefined ? undefined : parseSubset(options.readDataSubset);
       const opened = await openRepository(ctx, { ...options, cache: options.withCache === true ? options.cache : false }, { exclusive: false, purpose: 'check' });
       const { repo } = opened;
-      const pool = readData === undefined ? undefined : new CryptoPool({ dataKey: repo.dataKey, idKey: repo.master.idKey, repoId: repo.repoId, sealers: 2 });
+      const pool = readData === undefined ? undefined : new CryptoPool({ setup: { keys: repo.workerKeys }, sealers: 2 });
       try {
         const report = await checkRepository(repo, {
           ...(readData === undefined ? {} : { readData }),

@@ -117,7 +117,7 @@ export const forgetCommand: CommandModule = {
           await opened.close();
           const exclusive = await RepoLock.acquire(repo, { exclusive: true, purpose: 'prune', pid: process.pid, retryMs: parseDuration(options.retryLock ?? '0', '--retry-lock') });
           try {
-            pool = new CryptoPool({ dataKey: repo.dataKey, idKey: repo.master.idKey, repoId: repo.repoId, sealers: 2 });
+            pool = new CryptoPool({ setup: { keys: repo.workerKeys }, sealers: 2 });
             const maxUnused = Number(options.maxUnused.replace(/%$/, '')) / 100;
             const report = await prune(repo, { pool, maxUnused, onProgress: (m) => info(ctx, m) });
             if (options.json !== true) printPruneReport(ctx, report);

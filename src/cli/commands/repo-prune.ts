@@ -44,7 +44,7 @@ export const pruneCommand: CommandModule = {
       if (!Number.isFinite(maxUnused) || maxUnused < 0 || maxUnused > 1) throw new UsageError(`--max-unused: "${options.maxUnused}" is not a percentage`);
       const opened = await openRepository(ctx, options, { exclusive: true, purpose: 'prune' });
       const { repo } = opened;
-      const pool = new CryptoPool({ dataKey: repo.dataKey, idKey: repo.master.idKey, repoId: repo.repoId, sealers: 2 });
+      const pool = new CryptoPool({ setup: { keys: repo.workerKeys }, sealers: 2 });
       try {
         const report = await prune(repo, {
           pool,

@@ -48,7 +48,7 @@ export const restoreCommand: CommandModule = {
       try {
         const { repo } = opened;
         const { ref, node } = await resolveRef(repo, snapshot, options.host === undefined ? {} : { host: options.host });
-        pool = new CryptoPool({ dataKey: repo.dataKey, idKey: repo.master.idKey, repoId: repo.repoId, sealers: 2 });
+        pool = new CryptoPool({ setup: { keys: repo.workerKeys }, sealers: 2 });
         const stats = await restoreTree(repo, pool, node, options.target, {
           include: options.include,
           overwrite: options.overwrite === true,

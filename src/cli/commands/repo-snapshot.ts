@@ -9,7 +9,7 @@ import { BufferPool } from '../../bytes/buffer-pool.js';
 import { type Entry, type SafePath, toSafePath } from '../../entry.js';
 import { errorMessage, UsageError } from '../../errors.js';
 import { Meter } from '../../filter/meter.js';
-import { WriteSession } from '../../repo/content/write-session.js';
+import { prestartPool, WriteSession } from '../../repo/content/write-session.js';
 import { Archiver, type DirMeta } from '../../repo/snapshot/archiver.js';
 import { listSnapshots, resolveSnapshot, shortId, type SnapshotRef } from '../../repo/snapshot/snapshots.js';
 import { commandEntry, type CommandSource } from '../../source/command.js';
@@ -141,7 +141,15 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
   if (dirs.length === 0 && streams.length === 0) throw new UsageError('nothing to store: give directories, --stdin NAME or --stdin-from-command NAME');
   const stdin = streams.some((s) => s.kind === 'stdin') ? binaryStdin(ctx, 'the stream for --stdin') : undefined;
 
-  const opened = await openRepository(ctx, options, { exclusive: false, purpose: 'snapshot' }, options.host === undefined ? {} : { host: options.host });
+  // The worker threads load their modules while the password is checked (scrypt runs off this thread).
+  const workers = prestartPool(options.workers === undefined ? undefined : parseCount(options.workers, '--workers', 1, 16));
+  let opened;
+  try {
+    opened = await openRepository(ctx, options, { exclusive: false, purpose: 'snapshot' }, options.host === undefined ? {} : { host: options.host });
+  } catch (err) {
+    await workers.close();
+    throw err;
+  }
   const { repo } = opened;
   const sources: CommandSource[] = [];
   let session: WriteSession | undefined;
@@ -162,10 +170,10 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
       }
     }
     session = new WriteSession(repo, {
+      pool: workers,
       signal: ctx.signal,
       ...(options.packSize === undefined ? {} : { packSize: parseSize(options.packSize, '--pack-size') }),
       ...(options.compression === undefined ? {} : { level: parseCompression(options.compression) }),
-      ...(options.workers === undefined ? {} : { sealers: parseCount(options.workers, '--workers', 1, 16) }),
     });
     const archiver = new Archiver(repo, session, {
       now: () => new Date(),
@@ -237,7 +245,7 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
     throw err;
   } finally {
     if (timer !== undefined) clearInterval(timer);
-    await session?.close();
+    await workers.close();
     await opened.close();
   }
 }

@@ -7,9 +7,12 @@
  *
  * Cut rule (part of the repository format, docs/repository-format.md): for a chunk that has `fill` bytes,
  * nothing is hashed until `fill` reaches `min`; from there `h = (h << 1) + gear[byte]` (int32), and the
- * chunk ends after the byte where `h & mask == 0`, with a 1+log2(avg)-bit mask while `fill < avg` and a
- * log2(avg)-3-bit mask after, taken from the top of `h`; a chunk also ends at `max` bytes. The gear table
- * is 256 int32 from HKDF of the repository's chunker key, so cut points differ between repositories.
+ * chunk ends after the byte where the top `b` bits of `h` are zero, b = round(log2(avg - min)), so the
+ * expected size is min + 2^b (1 MiB for 512 KiB / 1 MiB); a chunk also ends at `max` bytes. We measured
+ * FastCDC's normalized masks (a harder mask before `avg`, an easier one after) against this on a mixed
+ * database stream with 5% changed: normalization made slightly larger chunks and more new data after a
+ * change (it resynchronises later), so the two masks are kept in the code but equal. The gear table is
+ * 256 int32 from HKDF of the repository's chunker key, so cut points differ between repositories.
  */
 import { hkdfSync } from 'node:crypto';
 import { CHUNK_AVG, CHUNK_MAX, CHUNK_MIN } from '../format.js';
@@ -36,6 +39,11 @@ export function gearTable(chunkerKey: Uint8Array): Int32Array {
   const gear = new Int32Array(256);
   for (let i = 0; i < 256; i++) gear[i] = view.getInt32(i * 4, true);
   return gear;
+}
+
+/** Bits of the cut mask: the expected distance from `min` to a cut is 2^bits ≈ avg - min. */
+export function maskBits(p: ChunkerParams): number {
+  return Math.min(31, Math.max(1, Math.round(Math.log2(Math.max(p.avg - p.min, 64)))));
 }
 
 function topMask(bits: number): number {
@@ -66,9 +74,9 @@ export class Chunker {
     this.#min = params.min;
     this.#avg = params.avg;
     this.#max = params.max;
-    const bits = Math.log2(params.avg);
-    this.#maskSmall = topMask(bits + 1);
-    this.#maskLarge = topMask(bits - 3);
+    const bits = maskBits(params);
+    this.#maskSmall = topMask(bits);
+    this.#maskLarge = topMask(bits);
   }
 
   /** Bytes in the current (unfinished) chunk. */

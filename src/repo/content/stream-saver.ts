@@ -3,8 +3,8 @@
  * length and SHA-256.
  *
  * The main thread only cuts chunks (copying each input byte once, into a shared slot). For each chunk the
- * hashing worker computes the keyed id and feeds the stream's SHA-256 (in order); a known id releases the
- * slot at once, a new one goes to a sealing worker and then into a pack. A slot is released only when its
+ * hashing worker feeds the stream's SHA-256 (in order) while a sealing worker computes the keyed id; a
+ * known id is done, a new one is compressed and sealed (by a sealing worker) and goes into a pack. A slot is released only when its
  * chunk is in a pack, so the slots bound everything in flight: memory does not grow with the input.
  */
 import { ID_BYTES, ObjectKind } from '../format.js';
@@ -69,18 +69,24 @@ export async function saveStream(deps: StreamSaverDeps, source: AsyncIterable<Ui
 
   const dispatch = (slot: number, length: number): void => {
     const index = chunks++;
+    // The stream digest (ordered, one worker) and the chunk id (any worker) run at once.
+    const digested = pool.update(slot, length, stream);
+    digested.catch(() => undefined);
     const task = (async () => {
       try {
-        const id = await pool.hash(slot, length, stream);
+        const id = await pool.id(slot, length);
         ids.set(index, id);
-        if (!writer.reserve(id)) return;
-        const sealed = await pool.seal(ObjectKind.data, id, { slot, length }, level);
-        newChunks += 1;
-        newBytes += length;
-        await writer.add('data', id, sealed.parts, length);
+        if (writer.reserve(id)) {
+          const sealed = await pool.seal(ObjectKind.data, id, { slot, length }, level);
+          newChunks += 1;
+          newBytes += length;
+          await writer.add('data', id, sealed.parts, length);
+        }
       } finally {
+        await digested.catch(() => undefined);
         slots.release(slot);
       }
+      await digested;
     })();
     inflight.add(task);
     task.then(

@@ -22,6 +22,17 @@ export interface WriteSessionOptions {
   indexEveryPacks?: number;
   signal?: AbortSignal;
   onPack?: (pack: { id: string; size: number; blobs: number }) => void;
+  /** A pool started earlier (with a hasher, not yet set up), so its threads load while the password is checked. */
+  pool?: CryptoPool;
+}
+
+/** Starts the worker threads of a backup before the repository is open. */
+export function prestartPool(sealers = defaultSealers()): CryptoPool {
+  return new CryptoPool({ sealers, hasher: true });
+}
+
+function defaultSealers(): number {
+  return Math.max(1, Math.min(4, cpus().length));
 }
 
 /** Trees compress well and are small: a stronger level costs nothing noticeable. */
@@ -39,17 +50,10 @@ export class WriteSession {
     readonly repo: Repository,
     readonly options: WriteSessionOptions = {},
   ) {
-    const sealers = options.sealers ?? Math.max(1, Math.min(4, cpus().length));
-    this.slots = new SlotPool(options.slots ?? 4 + 3 * sealers, repo.config.chunker.max);
-    this.pool = new CryptoPool({
-      dataKey: repo.dataKey,
-      idKey: repo.master.idKey,
-      repoId: repo.repoId,
-      slots: this.slots.buffer,
-      slotBytes: this.slots.slotBytes,
-      sealers,
-      hasher: true,
-    });
+    this.pool = options.pool ?? new CryptoPool({ sealers: options.sealers ?? defaultSealers(), hasher: true });
+    if (!this.pool.hasHasher) throw new Error('a write session needs a pool with a hashing worker');
+    this.slots = new SlotPool(options.slots ?? 4 + 3 * this.pool.sealers, repo.config.chunker.max);
+    this.pool.setup({ keys: repo.workerKeys, slots: this.slots.buffer, slotBytes: this.slots.slotBytes });
     this.level = options.level ?? repo.config.compressionLevel;
     this.writer = new BlobWriter(repo, {
       packSize: options.packSize ?? repo.config.packSize,

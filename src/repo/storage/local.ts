@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, link, lstat, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   type ByteRange,
@@ -56,15 +56,7 @@ export class LocalDirStore implements ObjectStore {
     const temp = join(this.#root, TMP, `${name.replaceAll('/', '_').slice(-80)}.${randomBytes(8).toString('hex')}`);
     const fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     try {
-      let position = 0;
-      for (const part of data instanceof Uint8Array ? [data] : data) {
-        let done = 0;
-        while (done < part.length) {
-          const { bytesWritten } = await fh.write(part, done, part.length - done, position + done);
-          done += bytesWritten;
-        }
-        position += part.length;
-      }
+      await writeAllParts(fh, data instanceof Uint8Array ? [data] : data);
       if (this.#durable) await fh.sync();
     } catch (err) {
       await fh.close().catch(() => undefined);
@@ -185,6 +177,34 @@ export class LocalDirStore implements ObjectStore {
     if (this.#madeDirs.has(dir)) return;
     await mkdir(dir, { recursive: true });
     this.#madeDirs.add(dir);
+  }
+}
+
+/** Writes the parts back to back with writev (batches of 256), finishing any short write part by part. */
+async function writeAllParts(fh: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
+  let position = 0;
+  for (let i = 0; i < parts.length; i += 256) {
+    const batch = parts.slice(i, i + 256);
+    const want = batch.reduce((n, p) => n + p.length, 0);
+    const { bytesWritten } = await fh.writev(batch, position);
+    let done = bytesWritten;
+    if (done < want) {
+      let skip = done;
+      for (const part of batch) {
+        if (skip >= part.length) {
+          skip -= part.length;
+          continue;
+        }
+        let at = skip;
+        skip = 0;
+        while (at < part.length) {
+          const r = await fh.write(part, at, part.length - at, position + done);
+          at += r.bytesWritten;
+          done += r.bytesWritten;
+        }
+      }
+    }
+    position += want;
   }
 }
 

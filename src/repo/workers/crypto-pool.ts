@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { FormatError, IntegrityError, SluiceError } from '../../errors.js';
 import type { ObjectKind } from '../format.js';
-import type { Envelope, Reply, Request, Response, WorkerError, WorkerSetup } from './protocol.js';
+import type { Envelope, Reply, Request, Response, SetupMessage, WorkerError, WorkerKeys, WorkerSetup } from './protocol.js';
 import { isTransferable } from './protocol.js';
 
 const WORKER_URL = new URL('./crypto-worker.js', import.meta.url);
@@ -17,8 +17,8 @@ class WorkerHandle {
   #seq = 0;
   #failed: Error | undefined;
 
-  constructor(setup: WorkerSetup) {
-    this.#worker = new Worker(WORKER_URL, { workerData: setup });
+  constructor() {
+    this.#worker = new Worker(WORKER_URL);
     this.#worker.unref();
     this.#worker.on('message', (response: Response) => this.#settle(response));
     this.#worker.on('error', (err: unknown) => this.#fail(err instanceof Error ? err : new Error(String(err))));
@@ -27,6 +27,11 @@ class WorkerHandle {
 
   get load(): number {
     return this.#pending.size;
+  }
+
+  setup(setup: WorkerSetup): void {
+    const message: SetupMessage = { setup };
+    this.#worker.postMessage(message);
   }
 
   call(request: Request, transfer: ArrayBuffer[] = []): Promise<Reply> {
@@ -69,12 +74,15 @@ function rebuildError(e: WorkerError): Error {
   return new SluiceError(e.code, e.detail, where);
 }
 
-export interface PoolOptions {
-  dataKey: Uint8Array;
-  idKey: Uint8Array;
-  repoId: Uint8Array;
+export interface PoolSetup {
+  keys: WorkerKeys;
   slots?: SharedArrayBuffer;
   slotBytes?: number;
+}
+
+export interface PoolOptions {
+  /** Keys and slots; without them now, call `setup` before the first request (the threads start meanwhile). */
+  setup?: PoolSetup;
   /** Sealing/opening workers (default 2). */
   sealers?: number;
   /** Start the ordered hashing worker (backups need it; restores do not). */
@@ -88,15 +96,19 @@ export class CryptoPool {
   #stream = 0;
 
   constructor(options: PoolOptions) {
-    const setup: WorkerSetup = {
-      dataKey: options.dataKey,
-      idKey: options.idKey,
-      repoId: options.repoId,
-      slotBytes: options.slotBytes ?? 0,
-      ...(options.slots === undefined ? {} : { slots: options.slots }),
-    };
-    this.#hasher = options.hasher === true ? new WorkerHandle(setup) : undefined;
-    this.#sealers = Array.from({ length: Math.max(1, options.sealers ?? 2) }, () => new WorkerHandle(setup));
+    this.#hasher = options.hasher === true ? new WorkerHandle() : undefined;
+    this.#sealers = Array.from({ length: Math.max(1, options.sealers ?? 2) }, () => new WorkerHandle());
+    if (options.setup !== undefined) this.setup(options.setup);
+  }
+
+  get hasHasher(): boolean {
+    return this.#hasher !== undefined;
+  }
+
+  /** Hands keys and slots to every worker (messages are ordered: they arrive before any later request). */
+  setup(setup: PoolSetup): void {
+    const message: WorkerSetup = { keys: setup.keys, slotBytes: setup.slotBytes ?? 0, ...(setup.slots === undefined ? {} : { slots: setup.slots }) };
+    for (const w of [...this.#sealers, ...(this.#hasher === undefined ? [] : [this.#hasher])]) w.setup(message);
   }
 
   get sealers(): number {
@@ -107,10 +119,15 @@ export class CryptoPool {
     return ++this.#stream;
   }
 
-  /** The keyed id of the chunk in `slot`; also feeds it to `stream`'s SHA-256 (-1: no stream). */
-  async hash(slot: number, length: number, stream: number): Promise<Uint8Array> {
-    const reply = await this.#hashWorker().call({ op: 'hash', slot, length, stream });
-    return (reply as Extract<Reply, { op: 'hash' }>).id;
+  /** Feeds the chunk in `slot` to `stream`'s SHA-256 (in call order); resolves when the slot was read. */
+  async update(slot: number, length: number, stream: number): Promise<void> {
+    await this.#hashWorker().call({ op: 'update', slot, length, stream });
+  }
+
+  /** The keyed id of the chunk in `slot` (on the least busy sealing worker). */
+  async id(slot: number, length: number): Promise<Uint8Array> {
+    const reply = await this.#sealer().call({ op: 'id', slot, length });
+    return (reply as Extract<Reply, { op: 'id' }>).id;
   }
 
   /** SHA-256 and length of everything hashed for `stream`; ends the stream. */

@@ -4,35 +4,41 @@
  * with the main thread, so nothing is copied on the way in.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { SluiceError } from '../../errors.js';
 import { BlobCodec } from './blob-codec.js';
-import { type Envelope, isTransferable, ownBuffer, type Reply, type Request, type Response, type WorkerSetup } from './protocol.js';
+import { type Envelope, isTransferable, ownBuffer, type Reply, type Request, type Response, type SetupMessage, type WorkerSetup } from './protocol.js';
 
-const setup = workerData as WorkerSetup;
-const codec = new BlobCodec(setup.dataKey, setup.idKey, setup.repoId);
-const idKey = Buffer.from(setup.idKey);
+let setup: WorkerSetup | undefined;
+let codec: BlobCodec | undefined;
+let idKey: Buffer | undefined;
 const streams = new Map<number, { hash: Hash; bytes: number }>();
 
+function keyed(): { codec: BlobCodec; idKey: Buffer } {
+  if (codec === undefined || idKey === undefined) throw new Error('crypto worker used before it got its keys');
+  return { codec, idKey };
+}
+
 function slotView(slot: number, length: number): Uint8Array {
-  if (setup.slots === undefined) throw new Error('this worker has no chunk slots');
+  if (setup?.slots === undefined) throw new Error('this worker has no chunk slots');
   if (length > setup.slotBytes || slot < 0 || (slot + 1) * setup.slotBytes > setup.slots.byteLength) throw new Error('bad slot');
   return new Uint8Array(setup.slots, slot * setup.slotBytes, length);
 }
 
 function handle(request: Request): { reply: Reply; transfer: ArrayBuffer[] } {
   switch (request.op) {
-    case 'hash': {
+    case 'update': {
       const view = slotView(request.slot, request.length);
-      if (request.stream >= 0) {
-        let s = streams.get(request.stream);
-        if (s === undefined) streams.set(request.stream, (s = { hash: createHash('sha256'), bytes: 0 }));
-        s.hash.update(view);
-        s.bytes += view.length;
-      }
-      const id = Blake3Hasher.newKeyed(idKey).update(view).digestBuffer();
-      return { reply: { op: 'hash', id: new Uint8Array(id) }, transfer: [] };
+      let s = streams.get(request.stream);
+      if (s === undefined) streams.set(request.stream, (s = { hash: createHash('sha256'), bytes: 0 }));
+      s.hash.update(view);
+      s.bytes += view.length;
+      return { reply: { op: 'update' }, transfer: [] };
+    }
+    case 'id': {
+      const id = Blake3Hasher.newKeyed(keyed().idKey).update(slotView(request.slot, request.length)).digestBuffer();
+      return { reply: { op: 'id', id: new Uint8Array(id) }, transfer: [] };
     }
     case 'digest': {
       const s = streams.get(request.stream) ?? { hash: createHash('sha256'), bytes: 0 };
@@ -41,12 +47,12 @@ function handle(request: Request): { reply: Reply; transfer: ArrayBuffer[] } {
     }
     case 'seal': {
       const data = request.bytes ?? slotView(request.slot, request.length);
-      const { parts, compressed } = codec.seal(request.kind, request.id, data, request.level);
+      const { parts, compressed } = keyed().codec.seal(request.kind, request.id, data, request.level);
       const owned = parts.map(ownBuffer);
       return { reply: { op: 'seal', parts: owned, compressed }, transfer: owned.map((p) => p.buffer as ArrayBuffer) };
     }
     case 'open': {
-      const data = codec.open(request.kind, request.id, request.envelope, request.rawLength, { object: request.object });
+      const data = keyed().codec.open(request.kind, request.id, request.envelope, request.rawLength, { object: request.object });
       const owned = ownBuffer(data);
       return { reply: { op: 'open', data: owned }, transfer: isTransferable(owned) ? [owned.buffer as ArrayBuffer] : [] };
     }
@@ -55,7 +61,13 @@ function handle(request: Request): { reply: Reply; transfer: ArrayBuffer[] } {
 
 const port = parentPort;
 if (port === null) throw new Error('crypto-worker must run in a worker thread');
-port.on('message', (message: Envelope) => {
+port.on('message', (message: Envelope | SetupMessage) => {
+  if ('setup' in message) {
+    setup = message.setup;
+    codec = new BlobCodec(setup.keys.dataKey, setup.keys.idKey, setup.keys.repoId);
+    idKey = Buffer.from(setup.keys.idKey);
+    return;
+  }
   let response: Response;
   let transfer: ArrayBuffer[] = [];
   try {

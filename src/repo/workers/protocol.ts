@@ -1,23 +1,29 @@
 /** Messages between the main thread and the crypto workers (structured-clone safe). */
 import type { ObjectKind } from '../format.js';
 
-export interface WorkerSetup {
+export interface WorkerKeys {
   dataKey: Uint8Array;
   idKey: Uint8Array;
   repoId: Uint8Array;
+}
+
+export interface WorkerSetup {
+  keys: WorkerKeys;
   /** Chunk slots shared with the main thread (undefined for workers that only open blobs). */
   slots?: SharedArrayBuffer;
   slotBytes: number;
 }
 
 export type Request =
-  | { op: 'hash'; slot: number; length: number; stream: number }
+  | { op: 'update'; slot: number; length: number; stream: number }
+  | { op: 'id'; slot: number; length: number }
   | { op: 'digest'; stream: number }
   | { op: 'seal'; kind: ObjectKind; id: Uint8Array; slot: number; length: number; bytes?: Uint8Array; level: number }
   | { op: 'open'; kind: ObjectKind; id: Uint8Array; envelope: Uint8Array; rawLength: number; object: string };
 
 export type Reply =
-  | { op: 'hash'; id: Uint8Array }
+  | { op: 'update' }
+  | { op: 'id'; id: Uint8Array }
   | { op: 'digest'; sha256: string; bytes: number }
   | { op: 'seal'; parts: Uint8Array[]; compressed: boolean }
   | { op: 'open'; data: Uint8Array };
@@ -29,6 +35,8 @@ export interface WorkerError {
   object?: string;
 }
 
+/** The first message a worker gets: keys and slots (sent once the password is checked; the thread starts earlier). */
+export type SetupMessage = { setup: WorkerSetup };
 export type Envelope = { seq: number; request: Request };
 export type Response = { seq: number; ok: true; reply: Reply } | { seq: number; ok: false; error: WorkerError };
 
