@@ -1,7 +1,7 @@
 /** `ID[:PATH]` / `latest[:PATH]` arguments of the repository commands. */
 import type { SafePath } from '../entry.js';
 import type { Repository } from '../repo/repository.js';
-import { listSnapshots, resolveSnapshot, type SnapshotFilter, type SnapshotRef } from '../repo/snapshot/snapshots.js';
+import { listSnapshots, resolveSnapshot, type SnapshotFilter, SnapshotNotFoundError, type SnapshotRef } from '../repo/snapshot/snapshots.js';
 import { findNode, snapshotPath } from '../repo/snapshot/walker.js';
 import type { TreeNode } from '../repo/snapshot/tree.js';
 
@@ -30,6 +30,7 @@ export async function resolveRef(repo: Repository, text: string, filter: Snapsho
     // `latest:db.sql` is the newest snapshot that holds db.sql, not merely the newest snapshot.
     const inside = snapshotPath(wanted);
     all = all.filter((s) => holds(s, inside === '' ? '' : `/${inside}`));
+    if (all.length === 0) throw new SnapshotNotFoundError(`latest:${wanted}`, `no snapshot holds /${inside}`);
   }
   const ref = resolveSnapshot(all, snapshot, filter);
   await repo.loadIndex();

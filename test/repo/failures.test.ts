@@ -80,7 +80,9 @@ test('binary output to a terminal, no password, and bad references are usage err
   assert.equal(none.status, 1);
   assert.match(none.stderr, /no snapshot/);
   const noPath = await r.run(['cat', 'latest:/nope']);
-  assert.match(noPath.stderr, /not in this snapshot/);
+  assert.match(noPath.stderr, /no snapshot holds \/nope/);
+  const notInIt = await r.run(['cat', `${json<{ id: string }[]>(ok(await r.run(['snapshots', '--json'])))[0]?.id.slice(0, 8)}:/nope`]);
+  assert.match(notInIt.stderr, /"\/nope" is not in this snapshot/);
   const dir = await r.run(['cat', 'latest:/']);
   assert.equal(dir.status, 2);
 });
