@@ -47,7 +47,8 @@ export const loadCommand: CommandModule = {
       .option('-s, --source-db <name>', 'load only this database of the dump')
       .option('-q, --queries-per-transaction <n>', 'statements per transaction', '1000')
       .option('-e, --enable-binlog', 'write the load to the binary log (off by default)')
-      .option('--defer-indexes', 'create secondary indexes after the data')
+      .option('--defer-indexes', 'create secondary indexes after the data, one ALTER TABLE per table (the default)')
+      .option('--no-defer-indexes', 'create secondary indexes with the table, before the data')
       .option('--no-data', 'schemas only')
       .option('--skip-triggers', 'do not create triggers')
       .option('--skip-post', 'do not create routines and events')
@@ -73,7 +74,7 @@ async function load(flags: LoadFlags, ctx: CliContext): Promise<void> {
     ...(flags.sourceDb === undefined ? {} : { sourceDatabase: flags.sourceDb }),
     queriesPerTransaction: parseCount(flags.queriesPerTransaction, '--queries-per-transaction', 0, 1_000_000_000),
     enableBinlog: flags.enableBinlog === true,
-    deferIndexes: flags.deferIndexes === true,
+    deferIndexes: flags.deferIndexes !== false,
     noData: !flags.data,
     skipTriggers: flags.skipTriggers === true,
     skipPost: flags.skipPost === true,

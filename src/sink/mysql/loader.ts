@@ -17,7 +17,7 @@
  * the file and the statement number.
  */
 import { createReadStream } from 'node:fs';
-import { readFile, unlink } from 'node:fs/promises';
+import { open, readFile, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { DecompressStream } from 'zstd-napi';
@@ -493,15 +493,15 @@ export class Loader {
     const target = this.#target(info.db as string);
     const perTrx = this.#o.queriesPerTransaction ?? 1000;
     await this.#exec(s, `USE ${latin1Ident(target)}`, file, { sql: 'USE', index: 0 });
-    const raw = createReadStream(file.path, { highWaterMark: 1 << 20 });
-    const input = decompressed(raw, info);
+    const raw = info.compression === undefined ? undefined : createReadStream(file.path, { highWaterMark: 1 << 20 });
+    const input = raw === undefined ? readChunks(file.path) : decompressed(raw, info);
     let inTrx = false;
     let sinceCommit = 0;
     try {
       for await (const stmt of dataStatements(input as AsyncIterable<Buffer>)) {
         if (this.#failure !== undefined) throw this.#failure;
-        this.#progress.bytes += stmt.sql.length + 1;
-        const isInsert = /^\s*(INSERT|REPLACE)\b/i.test(stmt.sql.slice(0, 64));
+        this.#progress.bytes += stmt.bytes.length + 1;
+        const isInsert = /^\s*(INSERT|REPLACE)\b/i.test(stmt.bytes.toString('latin1', 0, Math.min(64, stmt.bytes.length)));
         if (isInsert && st.primed === undefined) {
           // MariaDB ≥ 10.6 switches a transaction that starts inserting into an EMPTY table with
           // unique and foreign key checks off into "bulk insert" mode: it locks the whole table
@@ -514,7 +514,7 @@ export class Loader {
             release = resolve;
           });
           try {
-            const n = await this.#exec(s, stmt.sql, file, stmt);
+            const n = await this.#execBytes(s, stmt.bytes, file, stmt.index);
             this.#progress.rows += n;
           } finally {
             release();
@@ -526,7 +526,7 @@ export class Loader {
           await s.exec('START TRANSACTION');
           inTrx = true;
         }
-        const rows = await this.#exec(s, stmt.sql, file, stmt);
+        const rows = await this.#execBytes(s, stmt.bytes, file, stmt.index);
         if (isInsert) {
           this.#progress.rows += rows;
           sinceCommit += 1;
@@ -539,27 +539,66 @@ export class Loader {
       }
       if (inTrx) await s.exec('COMMIT');
     } catch (err) {
-      raw.destroy();
+      raw?.destroy();
       if (err instanceof SluiceError) throw err;
       throw new LoadError('E_READ', `reading ${file.name}: ${(err as Error).message}`, { path: file.name }, { cause: err });
     }
   }
 
-  async #exec(s: Session, sql: string, file: LoadFile, stmt: Statement): Promise<number> {
+  async #execBytes(s: Session, bytes: Buffer, file: LoadFile, index: number): Promise<number> {
     try {
       this.#statements += 1;
-      return await s.exec(sql, true);
+      return await s.execBytes(bytes);
     } catch (err) {
-      if (this.#failure !== undefined) throw this.#failure;
-      const preview = sql.length > 120 ? `${sql.slice(0, 120)}…` : sql;
-      throw new LoadError(
-        'E_LOAD',
-        `loading file "${file.name}", statement ${stmt.index}: ${(err as Error).message.replace(/ \(while running: [\s\S]*\)$/, '')}` +
-          ` — ${JSON.stringify(Buffer.from(preview, 'latin1').toString('utf8'))}`,
-        { path: file.name },
-        { cause: err },
-      );
+      throw this.#statementError(err, bytes.toString('latin1', 0, Math.min(bytes.length, 200)), file, index);
     }
+  }
+
+  #statementError(err: unknown, sql: string, file: LoadFile, index: number): unknown {
+    if (this.#failure !== undefined) return this.#failure;
+    const preview = sql.length > 120 ? `${sql.slice(0, 120)}…` : sql;
+    return new LoadError(
+      'E_LOAD',
+      `loading file "${file.name}", statement ${index}: ${(err as Error).message.replace(/ \(while [\s\S]*\)$/, '')}` +
+        ` — ${JSON.stringify(Buffer.from(preview, 'latin1').toString('utf8'))}`,
+      { path: file.name },
+      { cause: err },
+    );
+  }
+
+  /**
+   * Schema statements. DDL on tables linked by foreign keys, run by parallel connections, can meet
+   * InnoDB's no-wait dictionary locks (an immediate "lock wait timeout") or a deadlock: those are
+   * retried a few times before they count as failures.
+   */
+  async #exec(s: Session, sql: string, file: LoadFile, stmt: Statement): Promise<number> {
+    this.#statements += 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await s.exec(sql, true);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        const transient = code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'ER_LOCK_DEADLOCK';
+        if (!transient || attempt >= 20 || this.#failure !== undefined) throw this.#statementError(err, sql, file, stmt.index);
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+      }
+    }
+  }
+
+}
+
+/** A file's bytes in 1 MiB pieces read into one reused buffer (each valid until the next is asked for). */
+async function* readChunks(path: string): AsyncGenerator<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
   }
 }
 

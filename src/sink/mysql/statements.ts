@@ -17,41 +17,91 @@ export interface Statement {
   index: number;
 }
 
+export interface StatementBytes {
+  bytes: Buffer;
+  /** 1-based statement number in the file. */
+  index: number;
+}
+
 const SEMI_NL = Buffer.from(';\n');
 
-/** Splits a stream of data-file chunks into statements, keeping at most one partial statement. */
-export async function* dataStatements(chunks: AsyncIterable<Buffer>): AsyncGenerator<Statement> {
-  let carry: Buffer | undefined;
+/**
+ * Splits a stream of data-file chunks into statements. A yielded statement is a view into the
+ * chunk, or into a reused buffer holding a statement that spanned chunks: it is valid until the
+ * consumer asks for the next one (the loader copies it into its packet before that). Chunks may
+ * likewise be reused by their producer once the next one is requested.
+ */
+export async function* dataStatements(chunks: AsyncIterable<Buffer>): AsyncGenerator<StatementBytes> {
+  let asm = Buffer.allocUnsafe(1 << 20);
+  let asmLen = 0;
   let index = 0;
+  const append = (b: Buffer, from: number, to: number): void => {
+    const n = to - from;
+    if (asmLen + n > asm.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(asm.length * 2, asmLen + n));
+      asm.copy(bigger, 0, 0, asmLen);
+      asm = bigger;
+    }
+    b.copy(asm, asmLen, from, to);
+    asmLen += n;
+  };
   for await (const chunk of chunks) {
-    const buf = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
-    let start = 0;
-    // Only search the part that can hold a new ";\n" (one byte of overlap with the carry).
-    let from = carry === undefined ? 0 : Math.max(0, carry.length - 1);
-    for (;;) {
-      const at = buf.indexOf(SEMI_NL, from);
-      if (at < 0) break;
-      const sql = buf.toString('latin1', start, at + 1);
-      start = at + 2;
-      from = start;
-      if (!isBlank(sql)) {
+    let from = 0;
+    if (asmLen > 0) {
+      // The statement in progress ends in this chunk, possibly right at its first byte.
+      let end = -1;
+      if (asm[asmLen - 1] === 0x3b && chunk[0] === 0x0a) {
+        end = 0;
+      } else {
+        const at = chunk.indexOf(SEMI_NL);
+        if (at >= 0) {
+          append(chunk, 0, at + 1);
+          end = at + 1;
+        }
+      }
+      if (end < 0) {
+        append(chunk, 0, chunk.length);
+        continue;
+      }
+      const bytes = asm.subarray(0, asmLen);
+      asmLen = 0;
+      from = end + 1;
+      if (!isBlankBytes(bytes)) {
         index += 1;
-        yield { sql, index };
+        yield { bytes, index };
       }
     }
-    carry = start >= buf.length ? undefined : Buffer.from(buf.subarray(start));
+    for (;;) {
+      const at = chunk.indexOf(SEMI_NL, from);
+      if (at < 0) break;
+      const bytes = chunk.subarray(from, at + 1);
+      from = at + 2;
+      if (!isBlankBytes(bytes)) {
+        index += 1;
+        yield { bytes, index };
+      }
+    }
+    if (from < chunk.length) append(chunk, from, chunk.length);
   }
-  if (carry !== undefined) {
-    const sql = carry.toString('latin1', 0, carry.length);
-    if (!isBlank(sql)) {
+  if (asmLen > 0) {
+    const bytes = asm.subarray(0, asmLen);
+    if (!isBlankBytes(bytes)) {
       index += 1;
-      yield { sql, index };
+      yield { bytes, index };
     }
   }
 }
 
-function isBlank(sql: string): boolean {
-  return /^\s*;?\s*$/.test(sql);
+/** Only whitespace and at most one `;`. */
+function isBlankBytes(b: Buffer): boolean {
+  let semis = 0;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i] as number;
+    if (c === 0x3b) semis += 1;
+    else if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false;
+    if (semis > 1) return false;
+  }
+  return true;
 }
 
 /**

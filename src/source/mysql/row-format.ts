@@ -60,7 +60,6 @@ export interface InsertFormatterOptions {
   bufferBytes?: number;
 }
 
-const NULL_BYTES = Buffer.from('NULL');
 
 export class InsertFormatter {
   readonly #kinds: Uint8Array;
@@ -116,7 +115,10 @@ export class InsertFormatter {
       if (c !== 0) out[o++] = 0x2c;
       let len = b[p++] as number;
       if (len === 0xfb) {
-        o += NULL_BYTES.copy(out, o);
+        out[o++] = 0x4e; // NULL
+        out[o++] = 0x55;
+        out[o++] = 0x4c;
+        out[o++] = 0x4c;
         continue;
       }
       if (len >= 0xfc) {
@@ -146,6 +148,11 @@ export class InsertFormatter {
         out[o++] = 0x27;
         while (p < e) {
           const x = b[p++] as number;
+          // Every byte that needs escaping is below 0x28 or is 0x5c: most bytes skip the table.
+          if (x > 0x27 && x !== 0x5c) {
+            out[o++] = x;
+            continue;
+          }
           const s = ESCAPE[x] as number;
           if (s === 0) {
             out[o++] = x;
