@@ -188,7 +188,10 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
 
     for (const spec of streams) {
       if (spec.kind === 'stdin') {
-        await archiver.addStream(spec.name, (stdin as AsyncIterable<Uint8Array>), { mode: 0o600, mtimeMs: time.getTime() }, { kind: 'stdin' });
+        // Real stdin (a pipe or file) is read and cut by a worker thread; another stream here is read in-process.
+        const fd = (stdin as { fd?: unknown }).fd;
+        const content = fd === 0 && ctx.stdin === process.stdin ? { fd: 0 } : (stdin as AsyncIterable<Uint8Array>);
+        await archiver.addStream(spec.name, content, { mode: 0o600, mtimeMs: time.getTime() }, { kind: 'stdin' });
       } else {
         const source = commandEntry(spec.name, spec.argv, {
           mtimeMs: time.getTime(),

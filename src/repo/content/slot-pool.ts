@@ -27,10 +27,21 @@ export class SlotPool {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
+  /** A free slot now, or undefined. */
+  tryAcquire(): number | undefined {
+    return this.#free.pop();
+  }
+
+  /** Called after a slot goes back to the free list (not when it is handed straight to a waiter). */
+  onFree: (() => void) | undefined;
+
   release(slot: number): void {
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) waiter(slot);
-    else this.#free.push(slot);
+    else {
+      this.#free.push(slot);
+      this.onFree?.();
+    }
   }
 
   view(slot: number, length = this.slotBytes): Uint8Array {

@@ -10,7 +10,7 @@
 import { ID_BYTES, ObjectKind } from '../format.js';
 import type { CryptoPool } from '../workers/crypto-pool.js';
 import type { BlobWriter } from './blob-writer.js';
-import { Chunker, type ChunkerParams } from './chunker.js';
+import type { ChunkRef, ChunkSource } from './chunk-sources.js';
 import type { SlotPool } from './slot-pool.js';
 
 export interface SavedStream {
@@ -28,11 +28,7 @@ export interface StreamSaverDeps {
   writer: BlobWriter;
   pool: CryptoPool;
   slots: SlotPool;
-  gear: Int32Array;
-  chunker: ChunkerParams;
   level: number;
-  /** Called with the length of each piece read (progress). */
-  onBytes?: (n: number) => void;
   signal?: AbortSignal;
 }
 
@@ -55,19 +51,18 @@ class IdList {
   }
 }
 
-export async function saveStream(deps: StreamSaverDeps, source: AsyncIterable<Uint8Array>): Promise<SavedStream> {
+/** Stores the chunks of `source` (cut on this thread or by a reader worker); see chunk-sources.ts. */
+export async function saveStream(deps: StreamSaverDeps, source: ChunkSource): Promise<SavedStream> {
   const { writer, pool, slots, level } = deps;
   const stream = pool.newStream();
-  const chunker = new Chunker(deps.gear, deps.chunker);
   const ids = new IdList();
   const inflight = new Set<Promise<void>>();
   let failure: unknown;
   let chunks = 0;
-  let size = 0;
   let newChunks = 0;
   let newBytes = 0;
 
-  const dispatch = (slot: number, length: number): void => {
+  const dispatch = ({ slot, length }: ChunkRef): void => {
     const index = chunks++;
     // The stream digest (ordered, one worker) and the chunk id (any worker) run at once.
     const digested = pool.update(slot, length, stream);
@@ -98,41 +93,18 @@ export async function saveStream(deps: StreamSaverDeps, source: AsyncIterable<Ui
     );
   };
 
-  let slot = -1;
-  let fill = 0;
-  let view: Uint8Array = new Uint8Array(0);
   try {
-    for await (const piece of source) {
+    for await (const chunk of source.chunks) {
       deps.signal?.throwIfAborted();
+      dispatch(chunk);
       if (failure !== undefined) break;
-      size += piece.length;
-      deps.onBytes?.(piece.length);
-      let pos = 0;
-      while (pos < piece.length) {
-        if (slot < 0) {
-          slot = await slots.acquire();
-          fill = 0;
-          view = slots.view(slot);
-        }
-        const end = chunker.next(piece, pos);
-        view.set(piece.subarray(pos, end), fill);
-        fill += end - pos;
-        pos = end;
-        if (chunker.cut) {
-          dispatch(slot, fill);
-          slot = -1;
-        }
-      }
-    }
-    if (failure === undefined && slot >= 0 && fill > 0) {
-      dispatch(slot, fill);
-      slot = -1;
     }
   } finally {
-    if (slot >= 0) slots.release(slot);
     while (inflight.size > 0) await Promise.allSettled([...inflight]);
   }
-  if (failure !== undefined) throw failure;
   const digest = await pool.digest(stream);
+  if (failure !== undefined) throw failure;
+  const size = source.bytes;
+  if (digest.bytes !== size) throw new Error(`internal error: digested ${digest.bytes} of ${size} bytes`);
   return { ids: ids.bytes(), chunks, size, sha256: digest.sha256, newChunks, newBytes };
 }

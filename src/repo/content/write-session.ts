@@ -10,6 +10,7 @@ import type { Repository } from '../repository.js';
 import { CryptoPool } from '../workers/crypto-pool.js';
 import { BlobWriter } from './blob-writer.js';
 import { SlotPool } from './slot-pool.js';
+import { mainThreadChunks, workerChunks } from './chunk-sources.js';
 import { type SavedStream, saveStream } from './stream-saver.js';
 
 export interface WriteSessionOptions {
@@ -62,22 +63,25 @@ export class WriteSession {
     });
   }
 
-  saveStream(source: AsyncIterable<Uint8Array>, onBytes?: (n: number) => void): Promise<SavedStream> {
+  /**
+   * Stores a byte stream. `source` is an async iterable (cut on this thread) or `{ fd }`: a file
+   * descriptor (stdin) read and cut by a worker thread.
+   */
+  saveStream(source: AsyncIterable<Uint8Array> | { fd: number }, onBytes?: (n: number) => void): Promise<SavedStream> {
+    const counted = (n: number): void => {
+      this.bytesRead += n;
+      onBytes?.(n);
+    };
+    const { gear } = this.repo;
+    const params = this.repo.config.chunker;
+    const signal = this.options.signal;
+    const chunks =
+      'fd' in source
+        ? workerChunks(source.fd, this.slots, gear, params, counted, signal)
+        : mainThreadChunks(source, this.slots, gear, params, counted, signal);
     return saveStream(
-      {
-        writer: this.writer,
-        pool: this.pool,
-        slots: this.slots,
-        gear: this.repo.gear,
-        chunker: this.repo.config.chunker,
-        level: this.level,
-        onBytes: (n) => {
-          this.bytesRead += n;
-          onBytes?.(n);
-        },
-        ...(this.options.signal === undefined ? {} : { signal: this.options.signal }),
-      },
-      source,
+      { writer: this.writer, pool: this.pool, slots: this.slots, level: this.level, ...(signal === undefined ? {} : { signal }) },
+      chunks,
     );
   }
 

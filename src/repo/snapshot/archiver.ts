@@ -187,7 +187,7 @@ export class Archiver {
    */
   async addStream(
     at: SafePath,
-    content: AsyncIterable<Uint8Array>,
+    content: AsyncIterable<Uint8Array> | { fd: number },
     meta: DirMeta,
     source: { kind: 'stdin' } | { kind: 'command'; result: Promise<ProducerResult> },
   ): Promise<FileNode> {
