@@ -39,6 +39,7 @@ import {
   ZSTD_MIN_LEVEL,
 } from '../transform/compress.js';
 import { createDecoder, type Decoder, encodingLayers, type Layer } from '../transform/decode.js';
+import type { OutputBlocks } from '../transform/blocks.js';
 import type { FileTransform } from '../transform/entry-transform.js';
 import { checkXbcryptKey } from '../transform/xbcrypt/decoder.js';
 import type { CliContext } from './context.js';
@@ -128,15 +129,19 @@ function threads(value: string | undefined, option: string): number {
   return parseCount(value ?? '1', option, 1, 64);
 }
 
+/** The buffer pool a directory source reads into (`BufferPool`), as the transforms use it. */
+export interface TransformBuffers extends OutputBlocks {
+  give(chunk: Uint8Array): void;
+}
+
 /**
  * The transforms `backup` applies to every file: compress, then encrypt (either may be absent).
- * `release` is called with each input chunk once its bytes have been copied (to recycle read buffers).
+ * With `buffers` (the pool the source reads into and stdout gives back to), input blocks are given back
+ * as soon as they are copied and output is gathered into the pool's blocks, so no fresh memory is touched.
  */
-export function encodeTransformsFrom(
-  options: EncodeOptions,
-  _ctx: CliContext,
-  hooks: { release?: (chunk: Uint8Array) => void } = {},
-): FileTransform[] {
+export function encodeTransformsFrom(options: EncodeOptions, _ctx: CliContext, buffers?: TransformBuffers): FileTransform[] {
+  const release = buffers === undefined ? undefined : (chunk: Uint8Array): void => buffers.give(chunk);
+  const encrypting = options.encrypt !== undefined;
   const transforms: FileTransform[] = [];
   if (options.compress !== undefined) {
     const algorithm = options.compress;
@@ -154,7 +159,9 @@ export function encodeTransformsFrom(
       level,
       blockBytes,
       threads: threads(options.compressThreads, '--compress-threads'),
-      ...(hooks.release === undefined ? {} : { release: hooks.release }),
+      ...(release === undefined ? {} : { release }),
+      ...(buffers === undefined || encrypting ? {} : { output: buffers }),
+      ...(encrypting ? { consumerCopies: true } : {}), // the encryptor copies frames into its blocks
     });
     transforms.push(compressor.transform);
   }
@@ -180,7 +187,8 @@ export function encodeTransformsFrom(
       recipients,
       ...(passphrase === undefined ? {} : { passphrase }),
       threads: threads(options.encryptThreads, '--encrypt-threads'),
-      ...(hooks.release === undefined ? {} : { release: hooks.release }),
+      ...(release === undefined ? {} : { release }),
+      ...(buffers === undefined ? {} : { output: buffers }),
     });
     transforms.push(encryptor.transform);
   } else if (keyGiven) {

@@ -77,6 +77,58 @@ export async function* cutBlocks(
   else buffers.give(block);
 }
 
+/**
+ * Where a transform's output can go without fresh memory: blocks lent by the caller's buffer pool and
+ * given back by the final sink once written (the CLI passes the pool its directory source reads into).
+ */
+export interface OutputBlocks {
+  readonly blockBytes: number;
+  take(): Uint8Array;
+  /** Records the exact view of a taken block that is about to be yielded. */
+  lend(block: Uint8Array, view: Uint8Array): void;
+  /** Returns a taken block that was never lent. */
+  putBack(block: Uint8Array): void;
+}
+
+/**
+ * Gathers a stream into blocks of exactly `blocks.blockBytes` bytes (the last may be shorter) taken from
+ * the caller's pool: a container that cuts streams into chunks of that size passes them through without
+ * copying, and the sink gives each back once written, so output costs one copy and no new memory.
+ */
+export async function* gatherInto(source: AsyncIterable<Uint8Array>, blocks: OutputBlocks): AsyncGenerator<Uint8Array> {
+  const size = blocks.blockBytes;
+  let block: Uint8Array | undefined;
+  let fill = 0;
+  try {
+    for await (const piece of source) {
+      let at = 0;
+      while (at < piece.length) {
+        block ??= blocks.take();
+        const n = Math.min(size - fill, piece.length - at);
+        block.set(piece.subarray(at, at + n), fill);
+        fill += n;
+        at += n;
+        if (fill === size) {
+          const full = block;
+          block = undefined;
+          fill = 0;
+          blocks.lend(full, full);
+          yield full;
+        }
+      }
+    }
+    if (block !== undefined && fill > 0) {
+      const last = block;
+      block = undefined;
+      const view = last.subarray(0, fill);
+      blocks.lend(last, view);
+      yield view;
+    }
+  } finally {
+    if (block !== undefined) blocks.putBack(block);
+  }
+}
+
 /** The buffer of a view, for a transfer list (views made here always start at 0 of their own buffer). */
 export function transferOf(bytes: Uint8Array): ArrayBuffer[] {
   return bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength > 0 ? [bytes.buffer] : [];

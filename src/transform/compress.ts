@@ -13,9 +13,10 @@
  */
 import type { FileEntry } from '../entry.js';
 import { toSafePath } from '../entry.js';
-import { BlockBuffers, codecError, cutBlocks, transferOf } from './blocks.js';
+import { BlockBuffers, codecError, cutBlocks, gatherInto, type OutputBlocks, transferOf } from './blocks.js';
 import type { FileTransform } from './entry-transform.js';
 import { BlockPool, orderedMap, streamWindow } from './pool/block-pool.js';
+import { lz4OutputBound, zstdOutputBound } from './pool/executors.js';
 import type { CodecJob } from './pool/jobs.js';
 
 export type CompressionAlgorithm = 'zstd' | 'lz4';
@@ -39,6 +40,13 @@ export interface CompressOptions {
   pool?: BlockPool;
   /** Told about each input chunk once its bytes are copied (to recycle a source's read buffers). */
   release?: (chunk: Uint8Array) => void;
+  /** Gather the frames into blocks from this pool (when compression is the last transform). */
+  output?: OutputBlocks;
+  /**
+   * The consumer copies each chunk before it pulls the next (as the age encryptor does), so the buffers
+   * frames are written into can be reused: no new memory per block.
+   */
+  consumerCopies?: boolean;
 }
 
 /** The LZ4 block size code whose maximum block holds `bytes` (4 MiB blocks for anything larger than 1 MiB). */
@@ -73,23 +81,37 @@ export function createCompressor(options: CompressOptions): Compressor {
   const algorithm = options.algorithm;
   const blockCode = lz4BlockCode(blockBytes);
 
-  const jobFor = (input: Uint8Array): CodecJob =>
-    algorithm === 'zstd' ? { kind: 'zstd-compress', level, input } : { kind: 'lz4-compress', blockCode, input };
+  const outputBound = algorithm === 'zstd' ? zstdOutputBound(blockBytes) : lz4OutputBound(blockBytes, blockCode);
+  const outputs =
+    options.consumerCopies === true || options.output !== undefined ? new BlockBuffers(outputBound, pool.capacity + window + 2) : undefined;
 
-  async function* compress(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array> {
+  const jobFor = (input: Uint8Array, output?: Uint8Array): CodecJob => {
+    const job: CodecJob = algorithm === 'zstd' ? { kind: 'zstd-compress', level, input } : { kind: 'lz4-compress', blockCode, input };
+    if (output !== undefined) job.output = output;
+    return job;
+  };
+
+  function compress(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array> {
+    return options.output === undefined ? frames(content, path) : gatherInto(frames(content, path), options.output);
+  }
+
+  async function* frames(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array> {
     let frames = 0;
-    const outputs = orderedMap(cutBlocks(content, buffers, options.release), window, async (block) => {
+    const results = orderedMap(cutBlocks(content, buffers, options.release), window, async (block) => {
+      const out = outputs?.take();
       try {
-        const result = await pool.run(jobFor(block.bytes), transferOf(block.bytes));
+        const transfer = out === undefined ? transferOf(block.bytes) : [...transferOf(block.bytes), ...transferOf(out)];
+        const result = await pool.run(jobFor(block.bytes, out), transfer);
         buffers.give(result.recycled);
         return result.output;
       } catch (err) {
         throw codecError(err, `${algorithm} compression failed`, { path, offset: block.offset });
       }
     });
-    for await (const frame of outputs) {
+    for await (const frame of results) {
       frames += 1;
       yield frame;
+      outputs?.give(frame); // the consumer has copied it
     }
     if (frames === 0) yield (await pool.run(jobFor(new Uint8Array(0)))).output;
   }

@@ -19,15 +19,15 @@ import { Encrypter } from 'age-encryption';
 import type { FileEntry } from '../../entry.js';
 import { toSafePath } from '../../entry.js';
 import { UsageError } from '../../errors.js';
-import { BlockBuffers, codecError, cutBlocks, transferOf } from '../blocks.js';
+import { BlockBuffers, codecError, cutBlocks, gatherInto, type OutputBlocks, transferOf } from '../blocks.js';
 import type { FileTransform } from '../entry-transform.js';
 import { BlockPool, orderedMap, streamWindow } from '../pool/block-pool.js';
-import { AGE_CHUNK_BYTES } from '../pool/executors.js';
+import { AGE_CHUNK_BYTES, AGE_TAG_BYTES } from '../pool/executors.js';
 import { AGE_SCRYPT_LOG_N, ScryptRecipient } from './keys.js';
 
 export const AGE_SUFFIX = '.age';
-/** Plaintext per worker job: 16 STREAM chunks. */
-const BATCH_CHUNKS = 16;
+/** Plaintext per worker job: 64 STREAM chunks (4 MiB), so messages stay few. */
+const BATCH_CHUNKS = 64;
 const NONCE_BYTES = 16;
 
 export interface AgeEncryptOptions {
@@ -42,6 +42,10 @@ export interface AgeEncryptOptions {
   pool?: BlockPool;
   /** Told about each input chunk once its bytes are copied (to recycle a source's read buffers). */
   release?: (chunk: Uint8Array) => void;
+  /** Gather the output into blocks from this pool (encryption is the last transform). */
+  output?: OutputBlocks;
+  /** The consumer copies each chunk before it pulls the next, so output buffers can be reused. */
+  consumerCopies?: boolean;
 }
 
 /** The payload key of one file: HKDF-SHA-256(file key, salt = nonce, info = "payload"), 32 bytes. */
@@ -99,9 +103,17 @@ export function createAgeEncryptor(options: AgeEncryptOptions): AgeEncryptor {
   }
   const pool = options.pool ?? new BlockPool({ threads: options.threads ?? 1 });
   const buffers = new BlockBuffers(AGE_CHUNK_BYTES * BATCH_CHUNKS, pool.capacity + 4);
+  const outputs =
+    options.consumerCopies === true || options.output !== undefined
+      ? new BlockBuffers((AGE_CHUNK_BYTES + AGE_TAG_BYTES) * BATCH_CHUNKS, pool.capacity + streamWindow(pool) + 2)
+      : undefined;
   let header: Promise<Header> | undefined;
 
-  async function* encrypt(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array> {
+  function encrypt(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array> {
+    return options.output === undefined ? sealed(content, path) : gatherInto(sealed(content, path), options.output);
+  }
+
+  async function* sealed(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array> {
     header ??= makeHeader(options);
     const h = await header;
     const nonce = randomBytes(NONCE_BYTES);
@@ -111,19 +123,22 @@ export function createAgeEncryptor(options: AgeEncryptOptions): AgeEncryptor {
     start.set(nonce, h.bytes.length);
     yield start;
     let batches = 0;
-    const sealed = orderedMap(cutBlocks(content, buffers, options.release), streamWindow(pool), async (block) => {
+    const chunks = orderedMap(cutBlocks(content, buffers, options.release), streamWindow(pool), async (block) => {
+      const out = outputs?.take();
       const job = { kind: 'age-seal', key, counter: block.offset / AGE_CHUNK_BYTES, final: block.last, input: block.bytes } as const;
       try {
-        const result = await pool.run(job, transferOf(block.bytes));
+        const transfer = out === undefined ? transferOf(block.bytes) : [...transferOf(block.bytes), ...transferOf(out)];
+        const result = await pool.run(out === undefined ? job : { ...job, output: out }, transfer);
         buffers.give(result.recycled);
         return result.output;
       } catch (err) {
         throw codecError(err, 'age encryption failed', { path, offset: block.offset });
       }
     });
-    for await (const out of sealed) {
+    for await (const out of chunks) {
       batches += 1;
       yield out;
+      outputs?.give(out); // the consumer has copied it
     }
     if (batches === 0) {
       yield (await pool.run({ kind: 'age-seal', key, counter: 0, final: true, input: new Uint8Array(0) })).output;

@@ -111,11 +111,23 @@ function zstdCompress(job: ZstdCompressJob): CodecResult {
     cctx.setParameter(z.CParameter.contentSizeFlag, 1);
     compressors.set(job.level, cctx);
   }
-  const dst = scratchOf(z.compressBound(job.input.length));
+  const bound = z.compressBound(job.input.length);
+  if (job.output !== undefined && job.output.length >= bound) {
+    // straight into the caller's reusable buffer: no allocation, no copy
+    const n = cctx.compress2(job.output, job.input);
+    return { output: job.output.subarray(0, n), recycled: job.input };
+  }
+  const dst = scratchOf(bound);
   const n = cctx.compress2(dst, job.input);
   const output = ownedBytes(n);
   output.set(dst.subarray(0, n));
   return { output, recycled: job.input };
+}
+
+/** ZSTD_COMPRESSBOUND: the largest zstd frame a block can become (what a caller's output buffer must hold). */
+export function zstdOutputBound(inputBytes: number): number {
+  const small = 128 << 10;
+  return inputBytes + (inputBytes >>> 8) + (inputBytes < small ? (small - inputBytes) >>> 11 : 0);
 }
 
 let decompressor: InstanceType<ZstdBinding['DCtx']> | undefined;
@@ -246,13 +258,19 @@ function lz4Compress(job: Lz4CompressJob): CodecResult {
   new DataView(trailer.buffer).setUint32(4, xxh32(input), true); // end mark 0, then the content checksum
   parts.push(trailer);
   total += 8;
-  const output = ownedBytes(total);
+  const output = job.output !== undefined && job.output.length >= total ? job.output.subarray(0, total) : ownedBytes(total);
   let at = 0;
   for (const p of parts) {
     output.set(p, at);
     at += p.length;
   }
   return { output, recycled: job.input };
+}
+
+/** Largest LZ4 frame one block can become: stored blocks, with the header, size words and trailer. */
+export function lz4OutputBound(inputBytes: number, blockCode: number): number {
+  const blockBytes = LZ4_BLOCK_BYTES[blockCode] ?? 64 << 10;
+  return 15 + inputBytes + 4 * Math.max(1, Math.ceil(inputBytes / blockBytes)) + 8;
 }
 
 function lz4Blocks(job: Lz4BlocksJob): CodecResult {
@@ -364,7 +382,7 @@ function ageStream(job: AgeStreamJob): CodecResult {
     fail('E_AGE_TRUNCATED', 'age payload ends inside a chunk tag (the file is truncated)', chunks - 1, true);
   }
   const outBytes = sealing ? input.length + chunks * AGE_TAG_BYTES : input.length - chunks * AGE_TAG_BYTES;
-  const output = ownedBytes(outBytes);
+  const output = job.output !== undefined && job.output.length >= outBytes ? job.output.subarray(0, outBytes) : ownedBytes(outBytes);
   let at = 0;
   let out = 0;
   for (let i = 0; i < chunks; i++) {

@@ -9,6 +9,8 @@ export interface ZstdCompressJob {
   kind: 'zstd-compress';
   level: number;
   input: Uint8Array;
+  /** A buffer of at least `zstdOutputBound(input)` bytes to write the frame into (reused across jobs). */
+  output?: Uint8Array;
 }
 
 /** Compress one block into one complete LZ4 frame (FLG 0x6C: independent blocks, content size and checksum). */
@@ -17,6 +19,8 @@ export interface Lz4CompressJob {
   /** LZ4 block size code 4..7 (64 KiB, 256 KiB, 1 MiB, 4 MiB). */
   blockCode: number;
   input: Uint8Array;
+  /** A buffer of at least `lz4OutputBound(input)` bytes to write the frame into (reused across jobs). */
+  output?: Uint8Array;
 }
 
 /** Decode one whole zstd frame whose header declares its content size. */
@@ -73,6 +77,8 @@ export interface AgeStreamJob {
   /** The last chunk of `input` is the last chunk of the file. */
   final: boolean;
   input: Uint8Array;
+  /** age-seal: a buffer of at least `ageSealedBound(input)` bytes to write into (reused across jobs). */
+  output?: Uint8Array;
 }
 
 /** Decrypt a run of xbcrypt chunk payloads (AES-CTR), checking each CRC32 and, in version 3, its SHA-256. */
