@@ -3,6 +3,7 @@
  * `saveStream` stores bytes as data blobs; `saveTree` stores a tree (or content-list) blob. Nothing is
  * referenced until the caller writes a snapshot after `flush`.
  */
+import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { toHex } from '../crypto/blob-id.js';
 import { ObjectKind } from '../format.js';
@@ -35,6 +36,9 @@ export function prestartPool(sealers = defaultSealers()): CryptoPool {
 function defaultSealers(): number {
   return Math.max(1, Math.min(4, cpus().length));
 }
+
+/** Small files up to this size are compressed and sealed on the main thread. */
+const SEAL_HERE_BYTES = 64 * 1024;
 
 /** Trees compress well and are small: a stronger level costs nothing noticeable. */
 const TREE_LEVEL = 6;
@@ -83,6 +87,29 @@ export class WriteSession {
       { writer: this.writer, pool: this.pool, slots: this.slots, level: this.level, ...(signal === undefined ? {} : { signal }) },
       chunks,
     );
+  }
+
+  /**
+   * Stores a small file already in memory (at most the chunker's `min`, so it is exactly one chunk)
+   * without the chunk slots: hashing a few KiB here costs less than the worker round trips. Sealing
+   * stays here up to SEAL_HERE_BYTES, larger ones go to a worker.
+   */
+  async saveSmall(bytes: Uint8Array): Promise<SavedStream> {
+    if (bytes.length > this.repo.config.chunker.min) throw new Error('saveSmall: more than one chunk');
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    this.bytesRead += bytes.length;
+    if (bytes.length === 0) return { ids: new Uint8Array(0), chunks: 0, size: 0, sha256, newChunks: 0, newBytes: 0 };
+    const id = this.repo.blobId(bytes);
+    let newChunks = 0;
+    if (this.writer.reserve(id)) {
+      const { parts } =
+        bytes.length <= SEAL_HERE_BYTES
+          ? this.repo.codec.seal(ObjectKind.data, id, bytes, this.level)
+          : await this.pool.seal(ObjectKind.data, id, { bytes }, this.level);
+      await this.writer.add('data', id, parts, bytes.length);
+      newChunks = 1;
+    }
+    return { ids: Uint8Array.from(id), chunks: 1, size: bytes.length, sha256, newChunks, newBytes: newChunks * bytes.length };
   }
 
   /** Stores a tree or content-list blob (sealed on this thread: they are small); returns its id. */

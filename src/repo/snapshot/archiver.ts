@@ -35,7 +35,8 @@ interface VirtualDir {
 interface OpenDir {
   path: string;
   meta: DirMeta;
-  nodes: TreeNode[];
+  /** Finished nodes, and files still being stored (several files are stored at once). */
+  nodes: (TreeNode | Promise<TreeNode>)[];
   /** The parent snapshot's listing of the same directory, when it has one. */
   previous: Map<string, TreeNode> | undefined;
 }
@@ -66,6 +67,15 @@ export interface ArchiverOptions {
   parent?: { id: string; snapshot: Snapshot };
   now: () => Date;
   onWarning?: (message: string) => void;
+}
+
+const FILES_AT_ONCE = 8;
+/** Files up to this size are read whole and stored without the chunk pipeline (they are one chunk). */
+const SMALL_FILE_BYTES = 256 * 1024;
+
+async function* concatStreams(head: readonly Uint8Array[], rest: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* head;
+  yield* rest;
 }
 
 function isVirtual(x: VirtualDir | TreeNode): x is VirtualDir {
@@ -104,10 +114,14 @@ export class Archiver {
     this.#paths.push(origin);
     const previous = await this.#previousListing(at);
     const stack: OpenDir[] = [{ path: '', meta, nodes: [], previous }];
+    // Small files are mostly latency (a few worker round trips each), so up to FILES_AT_ONCE are stored
+    // at once; their nodes are awaited when their directory is closed, which keeps the tree order.
+    const inflight = new Set<Promise<TreeNode>>();
+    let failed: { err: unknown } | undefined;
     const closeTop = async (): Promise<void> => {
       const done = stack.pop() as OpenDir;
       const top = stack[stack.length - 1] as OpenDir;
-      const subtree = await this.#session.saveTree(encodeTree(done.nodes));
+      const subtree = await this.#session.saveTree(encodeTree(await Promise.all(done.nodes)));
       const name = done.path.slice(done.path.lastIndexOf('/') + 1);
       top.nodes.push({ ...nodeBase(name, done.meta), type: 'dir', subtree });
       this.progress.dirs += 1;
@@ -140,21 +154,38 @@ export class Archiver {
           this.progress.reusedFiles += 1;
           this.progress.bytes += reused.size;
         } else {
-          const saved = await this.#session.saveStream(entry.content, (n) => {
-            this.progress.bytes += n;
-          });
-          top.nodes.push({ ...nodeBase(name, entry), type: 'file', size: saved.size, sha256: saved.sha256, ...(await this.#contentRef(saved)) });
+          while (inflight.size >= FILES_AT_ONCE) await Promise.race(inflight).catch(() => undefined);
+          if (failed !== undefined) throw failed.err;
+          const stored = (async (): Promise<TreeNode> => {
+            const saved = await this.#saveFile(entry);
+            return { ...nodeBase(name, entry), type: 'file', size: saved.size, sha256: saved.sha256, ...(await this.#contentRef(saved)) };
+          })();
+          inflight.add(stored);
+          stored.then(
+            () => inflight.delete(stored),
+            (err: unknown) => {
+              inflight.delete(stored);
+              failed ??= { err };
+            },
+          );
+          top.nodes.push(stored);
         }
         this.progress.files += 1;
       }
     }
-    while (stack.length > 1) await closeTop();
+    try {
+      while (stack.length > 1) await closeTop();
+    } finally {
+      await Promise.allSettled([...inflight]);
+    }
+    if (failed !== undefined) throw failed.err;
     const root = stack[0] as OpenDir;
+    const rootNodes = await Promise.all(root.nodes);
     if (at === '') {
-      for (const node of root.nodes) this.#place(node.name, node, '');
+      for (const node of rootNodes) this.#place(node.name, node, '');
       this.#root.meta ??= meta;
     } else {
-      const subtree = await this.#session.saveTree(encodeTree(root.nodes));
+      const subtree = await this.#session.saveTree(encodeTree(rootNodes));
       const name = at.slice(at.lastIndexOf('/') + 1);
       this.#place(name, { ...nodeBase(name, meta), type: 'dir', subtree }, parentOf(at as SafePath) ?? '');
       this.progress.dirs += 1;
@@ -275,6 +306,33 @@ export class Archiver {
       throw new UsageError(`two sources want the same place in the snapshot: "${full}"`);
     }
     dir.children.set(name, node);
+  }
+
+  /** A small file (as its stat says) is read whole and stored without the chunk pipeline; others stream. */
+  async #saveFile(entry: Entry & { kind: 'file' }): Promise<SavedStream> {
+    const limit = Math.min(SMALL_FILE_BYTES, this.#repo.config.chunker.min);
+    if (entry.size === undefined || entry.size > limit) {
+      return this.#session.saveStream(entry.content, (n) => {
+        this.progress.bytes += n;
+      });
+    }
+    const pieces: Uint8Array[] = [];
+    let have = 0;
+    const iterator = entry.content[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) break;
+      // Copy: the source may recycle its read buffer once we ask for more.
+      pieces.push(Uint8Array.from(next.value));
+      have += next.value.length;
+      this.progress.bytes += next.value.length;
+      if (have > limit) {
+        // The file grew since it was listed: store it as a stream after all.
+        const rest = { [Symbol.asyncIterator]: () => iterator };
+        return this.#session.saveStream(concatStreams(pieces, rest), () => undefined);
+      }
+    }
+    return this.#session.saveSmall(pieces.length === 1 ? (pieces[0] as Uint8Array) : Buffer.concat(pieces));
   }
 
   async #contentRef(saved: SavedStream): Promise<Pick<FileNode, 'content' | 'contentLists'>> {
