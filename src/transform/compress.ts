@@ -75,7 +75,7 @@ export function createCompressor(options: CompressOptions): Compressor {
     throw new RangeError(`block size must be ${MIN_COMPRESS_BLOCK_BYTES}..${MAX_COMPRESS_BLOCK_BYTES} bytes, not ${blockBytes}`);
   }
   const pool = options.pool ?? new BlockPool({ threads: options.threads ?? 1 });
-  const buffers = new BlockBuffers(blockBytes, pool.capacity + 4);
+  const buffers = new BlockBuffers(blockBytes, pool.capacity + 2);
   const window = streamWindow(pool);
   const suffix = COMPRESSION_SUFFIX[options.algorithm];
   const algorithm = options.algorithm;

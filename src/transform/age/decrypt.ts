@@ -19,7 +19,7 @@ const MAGIC_LINE = 'age-encryption.org/v1\n';
 const ARMOR_START = '-----BEGIN AGE ENCRYPTED FILE-----';
 /** Largest header accepted (thousands of recipients). */
 export const AGE_MAX_HEADER_BYTES = 1 << 20;
-const BATCH_CHUNKS = 64;
+const BATCH_CHUNKS = 32;
 const NONCE_BYTES = 16;
 const KEY_CACHE_ENTRIES = 64;
 

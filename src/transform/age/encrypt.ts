@@ -26,8 +26,8 @@ import { AGE_CHUNK_BYTES, AGE_TAG_BYTES } from '../pool/executors.js';
 import { AGE_SCRYPT_LOG_N, ScryptRecipient } from './keys.js';
 
 export const AGE_SUFFIX = '.age';
-/** Plaintext per worker job: 64 STREAM chunks (4 MiB), so messages stay few. */
-const BATCH_CHUNKS = 64;
+/** Plaintext per worker job: 32 STREAM chunks (2 MiB). */
+const BATCH_CHUNKS = 32;
 const NONCE_BYTES = 16;
 
 export interface AgeEncryptOptions {
@@ -102,7 +102,7 @@ export function createAgeEncryptor(options: AgeEncryptOptions): AgeEncryptor {
     }
   }
   const pool = options.pool ?? new BlockPool({ threads: options.threads ?? 1 });
-  const buffers = new BlockBuffers(AGE_CHUNK_BYTES * BATCH_CHUNKS, pool.capacity + 4);
+  const buffers = new BlockBuffers(AGE_CHUNK_BYTES * BATCH_CHUNKS, pool.capacity + 2);
   const outputs =
     options.consumerCopies === true || options.output !== undefined
       ? new BlockBuffers((AGE_CHUNK_BYTES + AGE_TAG_BYTES) * BATCH_CHUNKS, pool.capacity + streamWindow(pool) + 2)

@@ -51,9 +51,9 @@ interface Slot {
 /** Jobs handed to one worker before it answers; two hide the message round trip. */
 const IN_FLIGHT_PER_WORKER = 2;
 
-/** Jobs one stream keeps outstanding: enough for every worker to run one and have one queued. */
+/** Jobs one stream keeps outstanding: one per worker and one more queued behind them. */
 export function streamWindow(pool: BlockPool): number {
-  return pool.threads * 2 + 1;
+  return pool.threads + 1;
 }
 
 export class BlockPool {
