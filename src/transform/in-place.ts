@@ -13,7 +13,7 @@ import { createReadStream } from 'node:fs';
 import { chmod, lstat, open, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ExitCode, SluiceError, UsageError } from '../errors.js';
-import { type Decoder, LAYER_SUFFIX, type Layer } from './decode.js';
+import { type Decoder, encodingLayers, LAYER_SUFFIX, type Layer } from './decode.js';
 
 export interface InPlaceOptions {
   decoder: Decoder;
@@ -40,6 +40,8 @@ export interface InPlaceSummary {
   files: InPlaceFile[];
   inBytes: number;
   outBytes: number;
+  /** Files whose names announce layers this decoder was not asked to remove (an encrypted file for decompress). */
+  leftEncoded: string[];
 }
 
 interface Task {
@@ -48,16 +50,17 @@ interface Task {
   layers: Layer[];
 }
 
-async function collect(root: string, decoder: Decoder, tasks: Task[], explicit: boolean): Promise<void> {
+async function collect(root: string, decoder: Decoder, tasks: Task[], explicit: boolean, leftEncoded: string[]): Promise<void> {
   const st = await lstat(root).catch((err: NodeJS.ErrnoException) => {
     throw new UsageError(`${root}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`);
   });
   if (st.isDirectory()) {
-    for (const name of (await readdir(root)).sort()) await collect(join(root, name), decoder, tasks, false);
+    for (const name of (await readdir(root)).sort()) await collect(join(root, name), decoder, tasks, false, leftEncoded);
     return;
   }
   if (!st.isFile()) return; // symlinks, sockets, devices: never followed or decoded
   const layers = decoder.plan(root);
+  if (layers.length === 0 && encodingLayers(root).layers.length > 0) leftEncoded.push(root);
   if (layers.length === 0) {
     if (explicit) {
       throw new UsageError(`${root}: not a file this command decodes (suffixes: ${Object.values(LAYER_SUFFIX).join(', ')})`);
@@ -119,7 +122,8 @@ async function decodeOne(task: Task, options: InPlaceOptions): Promise<InPlaceFi
 /** Decodes every file under `roots` that the decoder has layers to remove from. */
 export async function decodeInPlace(roots: readonly string[], options: InPlaceOptions): Promise<InPlaceSummary> {
   const tasks: Task[] = [];
-  for (const root of roots) await collect(root, options.decoder, tasks, true);
+  const leftEncoded: string[] = [];
+  for (const root of roots) await collect(root, options.decoder, tasks, true, leftEncoded);
   const outputs = new Set<string>();
   for (const t of tasks) {
     if (outputs.has(t.output)) throw new UsageError(`two files decode to the same name ${t.output}`);
@@ -148,5 +152,6 @@ export async function decodeInPlace(roots: readonly string[], options: InPlaceOp
     files,
     inBytes: files.reduce((s, f) => s + f.inBytes, 0),
     outBytes: files.reduce((s, f) => s + f.outBytes, 0),
+    leftEncoded,
   };
 }

@@ -204,6 +204,13 @@ describe('decompress and decrypt in place', () => {
     const plain = await runSluice(['decompress', join(out, 'plain.txt')]);
     assert.equal(plain.status, 2);
     assert.match(plain.stderr, /plain\.txt/);
+    // in a directory, encrypted files are left for decrypt, with a warning
+    await mkdir(join(out, 'tree'));
+    await writeFile(join(out, 'tree', 'x.zst.age'), 'age-encryption.org/v1\n');
+    const dirRun = ok(await runSluice(['decompress', join(out, 'tree')]));
+    assert.match(dirRun.stderr, /x\.zst\.age/);
+    assert.match(dirRun.stderr, /sluice decrypt/);
+    assert.deepEqual(await readdir(join(out, 'tree')), ['x.zst.age']);
   });
 
   test('decrypt Percona .xbcrypt files with a raw key file, then decompress them', async (t) => {

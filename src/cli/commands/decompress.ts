@@ -8,7 +8,7 @@ import type { Decoder } from '../../transform/decode.js';
 import { decodeInPlace, type InPlaceFile } from '../../transform/in-place.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
-import { info } from '../log.js';
+import { info, warn } from '../log.js';
 import { type DecodeOptions, decoderFrom } from '../transform-options.js';
 import { formatBytes, parseCount } from '../units.js';
 
@@ -41,8 +41,13 @@ export async function runInPlace(ctx: CliContext, paths: string[], decoder: Deco
       if (options.verbose === true) info(ctx, `${f.path} -> ${f.output} (${formatBytes(f.inBytes)} -> ${formatBytes(f.outBytes)})`);
     },
   });
+  if (summary.leftEncoded.length > 0) {
+    const some = summary.leftEncoded.slice(0, 3).join(', ');
+    warn(ctx, `left ${summary.leftEncoded.length} file(s) as they are, their outer layer is not one this command removes (${some}${summary.leftEncoded.length > 3 ? ', ...' : ''}); encrypted files need sluice decrypt`);
+  }
   if (options.json === true) {
-    ctx.stdout.write(`${JSON.stringify({ ok: true, files: summary.files, inBytes: summary.inBytes, outBytes: summary.outBytes }, null, 2)}\n`);
+    const { files, inBytes, outBytes, leftEncoded } = summary;
+    ctx.stdout.write(`${JSON.stringify({ ok: true, files, inBytes, outBytes, leftEncoded }, null, 2)}\n`);
   } else {
     info(ctx, `${verb} ${summary.files.length} files (${formatBytes(summary.inBytes)} -> ${formatBytes(summary.outBytes)})`);
   }
