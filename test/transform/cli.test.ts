@@ -221,6 +221,11 @@ describe('decompress and decrypt in place', () => {
     await writeFile(join(out, 'a.ibd.xbcrypt'), xbcryptFile(3, key, data));
     const zst = ok(await run('zstd', ['-q', '-c'], { input: data })).stdout;
     await writeFile(join(out, 'b.ibd.zst.xbcrypt'), xbcryptFile(3, key, zst));
+    // inside a stream first (xbstream -x --decrypt=AES256 --decompress, as with Percona's xbstream)
+    await mkdir(join(out, 'x'));
+    ok(await sh(`cd ${out} && $SLUICE xbstream -c a.ibd.xbcrypt b.ibd.zst.xbcrypt | $SLUICE xbstream -x --decrypt=AES256 --encrypt-key-file k --decompress -C x`));
+    assert.ok((await readFile(join(out, 'x', 'a.ibd'))).equals(data));
+    assert.ok((await readFile(join(out, 'x', 'b.ibd'))).equals(data));
     const r = ok(await runSluice(['decrypt', out, '--encrypt-key-file', join(out, 'k'), '--decompress']));
     assert.match(r.stderr, /not authenticated/);
     assert.ok((await readFile(join(out, 'a.ibd'))).equals(data));
