@@ -9,26 +9,34 @@ import { Worker } from 'node:worker_threads';
 const BUFFER_BYTES = 4 * 1024 * 1024;
 
 export class ThreadedDigest {
-  readonly #worker: Worker;
+  readonly #algorithm: string;
+  readonly #buffers: number;
   readonly #free: ArrayBuffer[] = [];
   #waiting: (() => void) | undefined;
   #failure: Error | undefined;
   #result: Promise<string> | undefined;
   #bytes = 0;
 
+  /** Nothing starts until the stream is first pulled, so an error before that leaves no thread behind. */
   constructor(algorithm = 'sha256', buffers = 4) {
-    this.#worker = new Worker(new URL('./digest-thread.js', import.meta.url), { workerData: { algorithm } });
-    this.#worker.unref();
-    for (let i = 0; i < buffers; i++) this.#free.push(new ArrayBuffer(BUFFER_BYTES));
-    this.#worker.on('message', (message: { buffer?: ArrayBuffer }) => {
+    this.#algorithm = algorithm;
+    this.#buffers = buffers;
+  }
+
+  #start(): Worker {
+    const worker = new Worker(new URL('./digest-thread.js', import.meta.url), { workerData: { algorithm: this.#algorithm } });
+    worker.unref();
+    for (let i = 0; i < this.#buffers; i++) this.#free.push(new ArrayBuffer(BUFFER_BYTES));
+    worker.on('message', (message: { buffer?: ArrayBuffer }) => {
       if (message.buffer === undefined) return;
       this.#free.push(message.buffer);
       this.#wake();
     });
-    this.#worker.on('error', (err) => {
+    worker.on('error', (err) => {
       this.#failure = err instanceof Error ? err : new Error(String(err));
       this.#wake();
     });
+    return worker;
   }
 
   get bytes(): number {
@@ -36,11 +44,12 @@ export class ThreadedDigest {
   }
 
   readonly filter = async function* (this: ThreadedDigest, source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    const worker = this.#start();
     let current: Uint8Array | undefined;
     let filled = 0;
     const send = (): void => {
       if (current === undefined || filled === 0) return;
-      this.#worker.postMessage({ buffer: current.buffer, length: filled }, [current.buffer as ArrayBuffer]);
+      worker.postMessage({ buffer: current.buffer, length: filled }, [current.buffer as ArrayBuffer]);
       current = undefined;
       filled = 0;
     };
@@ -59,9 +68,9 @@ export class ThreadedDigest {
         yield chunk;
       }
       send();
-      this.#result = this.#finish();
+      this.#result = this.#finish(worker);
     } finally {
-      if (this.#result === undefined) void this.#worker.terminate();
+      if (this.#result === undefined) void worker.terminate();
     }
   }.bind(this);
 
@@ -88,19 +97,19 @@ export class ThreadedDigest {
     waiting?.();
   }
 
-  async #finish(): Promise<string> {
-    this.#worker.ref();
+  async #finish(worker: Worker): Promise<string> {
+    worker.ref();
     const hex = new Promise<string>((resolve, reject) => {
-      this.#worker.on('message', (message: { hex?: string }) => {
+      worker.on('message', (message: { hex?: string }) => {
         if (message.hex !== undefined) resolve(message.hex);
       });
-      this.#worker.once('error', reject);
+      worker.once('error', reject);
     });
-    this.#worker.postMessage({ end: true });
+    worker.postMessage({ end: true });
     try {
       return await hex;
     } finally {
-      await this.#worker.terminate();
+      await worker.terminate();
     }
   }
 }
