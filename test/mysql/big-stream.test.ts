@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ok, runSluice, sh } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ok, runSluice, sh, SLUICE_JS } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { checksums, CONN, sql, uniqueDb } from './db.js';
 
@@ -15,6 +18,7 @@ const ROWS = 1_100_000;
 const C = CONN.join(' ');
 let db = '';
 let source: Record<string, string> = {};
+const source_ = (): Record<string, string> => source;
 
 // One database for the whole file, dropped (with every copy) after its last test.
 const dropAtEnd: (() => unknown)[] = [];
@@ -168,6 +172,42 @@ test('a truncated or corrupted stream is an error naming the file and offset, ex
   await dropLater(t, target5);
   ok(await runSluice(['load', ...CONN, '--stream', '-B', target5, '--quiet'], { inputFile: streamFile }), 'whole stream');
   assert.deepEqual(await checksums(target5), source);
+});
+
+test('load --stream loads tables while the stream is still arriving', async (t) => {
+  const work = await tempDir(t);
+  const streamFile = join(work, 'dump.stream');
+  ok(await sh(`$SLUICE dump ${C} -B ${db} -t 2 --stream --quiet > ${streamFile}`), 'dump to file');
+  const whole = await readFile(streamFile);
+  const tail = whole.lastIndexOf(Buffer.from('\n-- metadata '));
+  const target = `${db}_early`;
+  await dropLater(t, target);
+  // Everything but the final metadata file, then wait until rows are visible in the copy, then the rest.
+  let rowsBeforeEnd = 0;
+  const source = (async function* (): AsyncGenerator<Buffer> {
+    yield whole.subarray(0, tail);
+    for (let i = 0; i < 200 && rowsBeforeEnd === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const n = (await sql(undefined, `SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${target}' AND TABLE_NAME = 'big'`)) as { n: unknown }[];
+      if (String(n[0]?.n) === '1') {
+        const r = (await sql(target, 'SELECT COUNT(*) AS n FROM big')) as { n: unknown }[];
+        rowsBeforeEnd = Number(r[0]?.n);
+      }
+    }
+    yield whole.subarray(tail);
+  })();
+  const child = spawn(process.execPath, [SLUICE_JS, 'load', ...CONN, '--stream', '-B', target, '-t', '2', '--quiet'], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => {
+    stderr += b.toString();
+  });
+  const done = new Promise<number | null>((resolve) => child.on('close', resolve));
+  await pipeline(Readable.from(source), child.stdin);
+  assert.equal(await done, 0, stderr);
+  assert.ok(rowsBeforeEnd > 0, 'rows were loaded before the stream ended');
+  assert.deepEqual(await checksums(target), source_());
 });
 
 test('dump --stream refuses a terminal; load without --directory or --stream is a usage error', async () => {

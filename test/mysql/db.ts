@@ -69,7 +69,7 @@ export async function checksums(db: string): Promise<Record<string, string>> {
   }
 }
 
-/** Names of views, triggers and routines of `db`, to compare a copy with its source. */
+/** Views, triggers, routines, indexes and column definitions of `db`, to compare a copy with its source. */
 export async function objects(db: string): Promise<Record<string, string[]>> {
   const c = await connect();
   try {
@@ -81,6 +81,12 @@ export async function objects(db: string): Promise<Record<string, string[]>> {
       views: await q("SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? ORDER BY 1"),
       triggers: await q('SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY 1'),
       routines: await q('SELECT CONCAT(ROUTINE_TYPE, " ", ROUTINE_NAME) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? ORDER BY 1'),
+      indexes: await q(
+        "SELECT CONCAT_WS(' ', TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, NON_UNIQUE, INDEX_TYPE) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? ORDER BY 1",
+      ),
+      columns: await q(
+        "SELECT CONCAT_WS(' ', TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, IFNULL(COLUMN_DEFAULT, '-'), EXTRA) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY 1",
+      ),
     };
   } finally {
     await c.end();

@@ -466,6 +466,10 @@ export class Loader {
     }
     for (const stmt of schemaStatements(text)) {
       let sql = stmt.sql;
+      // SHOW CREATE TABLE returns UTF-8 text whatever the result character set, but mydumper writes
+      // it under SET NAMES binary, which turns a non-ASCII default or comment into mojibake
+      // ('é' in a latin1 column becomes 'Ã©'). Table schemas are therefore read as utf8mb4.
+      if (phase === 'schema' && /^(\/\*!\d*\s*)?SET\s+NAMES\s+binary\s*(\*\/)?\s*;?$/i.test(sql)) sql = 'SET NAMES utf8mb4';
       if (phase === 'schema' && st !== undefined && this.#o.deferIndexes === true && /^CREATE\s+TABLE\b/i.test(sql)) {
         const d = deferSecondaryIndexes(sql);
         if (d !== undefined) {

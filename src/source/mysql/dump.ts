@@ -115,8 +115,15 @@ export async function runDump(options: DumpOptions): Promise<DumpSummary> {
   });
   await dir.prepare();
 
-  const main = await Session.open(options.connection);
-  const workers: Session[] = [];
+  // All connections at once: each open is a few round trips.
+  const opening = [Session.open(options.connection), ...Array.from({ length: threads }, () => Session.open(options.connection, true))];
+  const opened = await Promise.allSettled(opening);
+  const bad = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (bad !== undefined) {
+    for (const r of opened) if (r.status === 'fulfilled') r.value.destroy();
+    throw bad.reason;
+  }
+  const [main, ...workers] = opened.map((r) => (r as PromiseFulfilledResult<Session>).value) as [Session, ...Session[]];
   const all = (): Session[] => [main, ...workers];
   const onAbort = (): void => {
     for (const s of all()) s.destroy();
@@ -124,12 +131,10 @@ export async function runDump(options: DumpOptions): Promise<DumpSummary> {
   options.signal?.addEventListener('abort', onAbort, { once: true });
   let locked = false;
   try {
-    await setupSession(main, false);
+    await Promise.all([setupSession(main, false), ...workers.map((w) => setupSession(w, true))]);
     const catalog = await readCatalog(main, options);
     const tables = catalog.tables.filter((t) => t.kind !== 'view');
     const views = catalog.tables.filter((t) => t.kind === 'view');
-    for (let i = 0; i < threads; i++) workers.push(await Session.open(options.connection, true));
-    for (const w of workers) await setupSession(w, true);
 
     // --- consistent snapshot -------------------------------------------------------------
     if (lockMode !== 'none') {
@@ -255,12 +260,11 @@ export async function runDump(options: DumpOptions): Promise<DumpSummary> {
 }
 
 async function setupSession(s: Session, binary: boolean): Promise<void> {
-  if (binary) await s.exec('SET NAMES binary');
-  await s.exec("SET SESSION time_zone = '+00:00'");
-  await s.exec('SET SESSION wait_timeout = 2147483').catch(() => undefined);
-  // A paused reader (backpressure) must not make the server give up on us.
-  await s.exec('SET SESSION net_write_timeout = 86400').catch(() => undefined);
-  await s.exec("SET SESSION sql_mode = ''").catch(() => undefined);
+  // A paused reader (backpressure) must not make the server give up on us: long write timeout.
+  await s.exec(
+    `SET ${binary ? 'NAMES binary, ' : ''}SESSION time_zone = '+00:00', SESSION wait_timeout = 2147483, ` +
+      "SESSION net_write_timeout = 86400, SESSION sql_mode = ''",
+  );
 }
 
 /** Cuts tables with an integer key into ranges (using the snapshot of `s`). */
