@@ -354,7 +354,9 @@ async function dumpJob(s: Session, job: Job, ctx: JobContext): Promise<void> {
   const t = job.table;
   const st = ctx.states.get(t) as TableState;
   const plan = selectPlan(t, { hexBlob: ctx.options.hexBlob === true, completeInsert: ctx.options.completeInsert === true });
-  const conditions = [job.range, ctx.options.where === undefined ? undefined : `(${ctx.options.where})`].filter(
+  // --where filters table rows; a sequence's one row is its state and is always kept.
+  const where = ctx.options.where === undefined || t.kind === 'sequence' ? undefined : `(${ctx.options.where})`;
+  const conditions = [job.range, where].filter(
     (c): c is string => c !== undefined && c !== '',
   );
   const sql =
