@@ -43,6 +43,11 @@ export class BlockBuffers {
  * Cuts `source` into blocks of exactly `buffers.blockBytes` bytes (the last may be shorter), each
  * copied into a buffer of its own. A full block is released only when the next byte arrives or the
  * input ends, so `last` is always known. An empty input yields no block.
+ *
+ * A stream that stays small (a quarter block or less: most files of a tree) never takes a block
+ * buffer: it is copied into a buffer of its own size. Moving a whole block buffer to a worker and back
+ * counts, for V8's GC, as a new allocation of its full size, which for thousands of small files meant
+ * a full collection every few files.
  */
 export async function* cutBlocks(
   source: AsyncIterable<Uint8Array>,
@@ -51,10 +56,29 @@ export async function* cutBlocks(
   release?: (chunk: Uint8Array) => void,
 ): AsyncGenerator<Block> {
   const size = buffers.blockBytes;
+  const small = size / 4;
+  let start: Uint8Array[] = [];
+  let startBytes = 0;
   let block: Uint8Array | undefined;
   let fill = 0;
   let offset = 0;
   for await (const chunk of source) {
+    if (block === undefined && offset === 0 && startBytes + chunk.length <= small) {
+      start.push(copyOf(chunk));
+      startBytes += chunk.length;
+      release?.(chunk);
+      continue;
+    }
+    if (start.length > 0) {
+      block = buffers.take();
+      fill = 0;
+      for (const piece of start) {
+        block.set(piece, fill);
+        fill += piece.length;
+      }
+      start = [];
+      startBytes = 0;
+    }
     let pos = 0;
     while (pos < chunk.length) {
       if (block !== undefined && fill === size) {
@@ -73,8 +97,26 @@ export async function* cutBlocks(
     }
     release?.(chunk);
   }
-  if (block !== undefined && fill > 0) yield { bytes: block.subarray(0, fill), last: true, offset };
+  if (start.length > 0) {
+    yield { bytes: start.length === 1 ? (start[0] as Uint8Array) : concatBytes(start, startBytes), last: true, offset: 0 };
+  } else if (block !== undefined && fill > 0 && fill <= small) {
+    const exact = copyOf(block.subarray(0, fill)); // a short last block of a large stream, likewise
+    buffers.give(block);
+    yield { bytes: exact, last: true, offset };
+  } else if (block !== undefined && fill > 0) yield { bytes: block.subarray(0, fill), last: true, offset };
   else buffers.give(block);
+}
+
+/** A copy in a buffer of its own (Buffer#slice would share memory). */
+export function copyOf(bytes: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return copy;
+}
+
+/** Whether a block is worth a reusable output buffer (small blocks get output of their own size). */
+export function isLargeBlock(block: Block, buffers: BlockBuffers): boolean {
+  return block.bytes.length > buffers.blockBytes / 4;
 }
 
 /**
@@ -97,10 +139,28 @@ export interface OutputBlocks {
  */
 export async function* gatherInto(source: AsyncIterable<Uint8Array>, blocks: OutputBlocks): AsyncGenerator<Uint8Array> {
   const size = blocks.blockBytes;
+  const small = size / 4;
+  let start: Uint8Array[] = [];
+  let startBytes = 0;
   let block: Uint8Array | undefined;
   let fill = 0;
   try {
     for await (const piece of source) {
+      // a small output (most files of a tree) is never put in a pool block: see the end
+      if (block === undefined && start !== undefined && startBytes + piece.length <= small) {
+        start.push(copyOf(piece));
+        startBytes += piece.length;
+        continue;
+      }
+      if (start.length > 0) {
+        block = blocks.take();
+        for (const p of start) {
+          block.set(p, fill);
+          fill += p.length;
+        }
+        start = [];
+        startBytes = 0;
+      }
       let at = 0;
       while (at < piece.length) {
         block ??= blocks.take();
@@ -117,7 +177,16 @@ export async function* gatherInto(source: AsyncIterable<Uint8Array>, blocks: Out
         }
       }
     }
-    if (block !== undefined && fill > 0) {
+    if (start.length > 0) {
+      yield start.length === 1 ? (start[0] as Uint8Array) : concatBytes(start, startBytes);
+    } else if (block !== undefined && fill > 0 && fill <= small) {
+      // a small tail gets a buffer of its own size rather than holding a whole pool block until written
+      const exact = copyOf(block.subarray(0, fill));
+      const spare = block;
+      block = undefined;
+      blocks.putBack(spare);
+      yield exact;
+    } else if (block !== undefined && fill > 0) {
       const last = block;
       block = undefined;
       const view = last.subarray(0, fill);

@@ -16,6 +16,7 @@ import { SkipReport, xbstreamWriterReports } from '../skip-report.js';
 import { addStreamOutputOptions, sendToStdout, type StreamOutputOptions } from '../stream-output.js';
 import { parseCount } from '../units.js';
 import { applyToFiles, mapEntries } from '../../transform/entry-transform.js';
+import { prefetchFiles } from '../../transform/prefetch.js';
 import { addEncodeOptions, ENCODE_OPTIONAL_VALUES, type EncodeOptions, encodeTransformsFrom } from '../transform-options.js';
 
 export const STREAM_FORMATS = ['xbstream', 'tar', 'mbstream'] as const;
@@ -56,11 +57,13 @@ export const backupCommand: CommandModule = {
       };
       const pool = new BufferPool(DEFAULT_READ_BYTES);
       const transforms = encodeTransformsFrom(options, ctx, pool);
-      const entries: AsyncIterable<Entry> = mapEntries(readDirectory(dir, {
+      const transformed = mapEntries(readDirectory(dir, {
         pool,
         signal: ctx.signal,
         onSkip: (path, reason) => skips.add(`skipped: ${reason}`, path),
       }), applyToFiles(transforms));
+      // with codec work per file, start the next files' content early so the workers stay busy
+      const entries: AsyncIterable<Entry> = transforms.length > 0 ? prefetchFiles(transformed) : transformed;
       const bytes =
         format === 'xbstream'
           ? writeXbstream(entries, {
