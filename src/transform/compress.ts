@@ -13,7 +13,7 @@
  */
 import type { FileEntry } from '../entry.js';
 import { toSafePath } from '../entry.js';
-import { BlockBuffers, codecError, cutBlocks, gatherInto, type OutputBlocks, transferOf } from './blocks.js';
+import { BlockBuffers, codecError, cutBlocks, gatherInto, isLargeBlock, type OutputBlocks, transferOf } from './blocks.js';
 import type { FileTransform } from './entry-transform.js';
 import { BlockPool, orderedMap, streamWindow } from './pool/block-pool.js';
 import { lz4OutputBound, zstdOutputBound } from './pool/executors.js';
@@ -98,7 +98,7 @@ export function createCompressor(options: CompressOptions): Compressor {
   async function* frames(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array> {
     let frames = 0;
     const results = orderedMap(cutBlocks(content, buffers, options.release), window, async (block) => {
-      const out = outputs?.take();
+      const out = isLargeBlock(block, buffers) ? outputs?.take() : undefined;
       try {
         const transfer = out === undefined ? transferOf(block.bytes) : [...transferOf(block.bytes), ...transferOf(out)];
         const result = await pool.run(jobFor(block.bytes, out), transfer);
@@ -111,7 +111,7 @@ export function createCompressor(options: CompressOptions): Compressor {
     for await (const frame of results) {
       frames += 1;
       yield frame;
-      outputs?.give(frame); // the consumer has copied it
+      outputs?.give(frame); // the consumer has copied it (give ignores buffers it did not lend)
     }
     if (frames === 0) yield (await pool.run(jobFor(new Uint8Array(0)))).output;
   }

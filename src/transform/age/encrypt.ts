@@ -19,7 +19,7 @@ import { Encrypter } from 'age-encryption';
 import type { FileEntry } from '../../entry.js';
 import { toSafePath } from '../../entry.js';
 import { UsageError } from '../../errors.js';
-import { BlockBuffers, codecError, cutBlocks, gatherInto, type OutputBlocks, transferOf } from '../blocks.js';
+import { BlockBuffers, codecError, cutBlocks, gatherInto, isLargeBlock, type OutputBlocks, transferOf } from '../blocks.js';
 import type { FileTransform } from '../entry-transform.js';
 import { BlockPool, orderedMap, streamWindow } from '../pool/block-pool.js';
 import { AGE_CHUNK_BYTES, AGE_TAG_BYTES } from '../pool/executors.js';
@@ -124,7 +124,7 @@ export function createAgeEncryptor(options: AgeEncryptOptions): AgeEncryptor {
     yield start;
     let batches = 0;
     const chunks = orderedMap(cutBlocks(content, buffers, options.release), streamWindow(pool), async (block) => {
-      const out = outputs?.take();
+      const out = isLargeBlock(block, buffers) ? outputs?.take() : undefined;
       const job = { kind: 'age-seal', key, counter: block.offset / AGE_CHUNK_BYTES, final: block.last, input: block.bytes } as const;
       try {
         const transfer = out === undefined ? transferOf(block.bytes) : [...transferOf(block.bytes), ...transferOf(out)];
