@@ -93,7 +93,7 @@ async function load(flags: LoadFlags, ctx: CliContext): Promise<void> {
   } else if (!quiet) {
     info(
       ctx,
-      `loaded ${summary.tables} table(s) of ${summary.databases} database(s) from ${summary.files} files: ` +
+      `loaded ${summary.tables} table(s) and ${summary.views} view(s) of ${summary.databases} database(s) from ${summary.files} files: ` +
         `${summary.rows} rows, ${formatBytes(summary.bytes)} of SQL in ${summary.seconds.toFixed(1)} s`,
     );
   }

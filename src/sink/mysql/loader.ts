@@ -63,6 +63,7 @@ export interface LoadProgress {
 export interface LoadSummary {
   databases: number;
   tables: number;
+  views: number;
   files: number;
   rows: number;
   bytes: number;
@@ -115,6 +116,7 @@ export class Loader {
   readonly #progress: LoadProgress = { tablesTotal: 0, tablesDone: 0, files: 0, filesDone: 0, rows: 0, bytes: 0, elapsedMs: 0 };
   #statements = 0;
   readonly #databases = new Set<string>();
+  readonly #views = new Set<string>();
   #ticker: NodeJS.Timeout | undefined;
 
   constructor(options: LoadOptions) {
@@ -168,7 +170,7 @@ export class Loader {
     if (st === undefined) {
       st = { db, table, schemaSeen: false, created: false, dataAdded: 0, dataDone: 0, indexesQueued: false, done: false };
       this.#tables.set(key, st);
-      this.#progress.tablesTotal += 1;
+      if (!this.#views.has(key)) this.#progress.tablesTotal += 1;
     }
     return st;
   }
@@ -222,6 +224,12 @@ export class Loader {
       case 'view':
       case 'triggers':
       case 'post':
+        if (info.kind === 'view') {
+          this.#views.add(tableKey(db, info.table as string));
+          const st = this.#tables.get(tableKey(db, info.table as string));
+          // The view's placeholder table counted as a table until now.
+          if (st !== undefined && st.dataAdded === 0) this.#progress.tablesTotal -= st.done ? 0 : 1;
+        }
         if ((info.kind === 'triggers' && this.#o.skipTriggers === true) || (info.kind === 'post' && this.#o.skipPost === true)) {
           this.#progress.files -= 1;
           skip();
@@ -258,7 +266,8 @@ export class Loader {
       this.#report();
       return {
         databases: this.#databases.size,
-        tables: this.#tables.size,
+        tables: [...this.#tables.keys()].filter((k) => !this.#views.has(k)).length,
+        views: this.#views.size,
         files: this.#progress.filesDone,
         rows: this.#progress.rows,
         bytes: this.#progress.bytes,
@@ -426,7 +435,7 @@ export class Loader {
       this.#wake();
     } else {
       st.done = true;
-      this.#progress.tablesDone += 1;
+      if (!this.#views.has(key)) this.#progress.tablesDone += 1;
     }
   }
 
