@@ -30,8 +30,9 @@ class Budget {
   readonly #waiting: (() => void)[] = [];
   constructor(readonly limit: number) {}
 
-  async room(): Promise<void> {
-    while (this.used >= this.limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  /** Waits until the budget has room, or until `stop()` says the caller no longer needs it. */
+  async room(stop: () => boolean): Promise<void> {
+    while (this.used >= this.limit && !stop()) await new Promise<void>((resolve) => this.#waiting.push(resolve));
   }
 
   release(n: number): void {
@@ -67,7 +68,7 @@ class DrainedFile {
   async #drain(): Promise<void> {
     try {
       while (!this.#handedOut && !this.#done) {
-        await this.budget.room();
+        await this.budget.room(() => this.#handedOut);
         if (this.#handedOut) return;
         this.#pending = this.#it.next();
         const next = await this.#pending;
