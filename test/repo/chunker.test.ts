@@ -82,3 +82,38 @@ test('bad parameters are refused', () => {
   assert.throws(() => new Chunker(gear, { min: 8192, avg: 4096, max: 16384 }), /min/);
   assert.throws(() => new Chunker(gear, { min: 1024, avg: 4096, max: 2048 }), /max/);
 });
+
+test('chunks cut by the reader worker from a file descriptor equal those cut in-process; no slot is lost', async (t) => {
+  const { openSync, closeSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tempDir } = await import('../helpers/tmp.js');
+  const { SlotPool } = await import('../../src/repo/content/slot-pool.js');
+  const { mainThreadChunks, workerChunks } = await import('../../src/repo/content/chunk-sources.js');
+  const data = pseudoRandomBytes(900_000, 21);
+  const path = join(await tempDir(t), 'input');
+  writeFileSync(path, data);
+  const collect = async (source: { chunks: AsyncIterable<{ slot: number; length: number }> }, slots: InstanceType<typeof SlotPool>) => {
+    const out: string[] = [];
+    for await (const c of source.chunks) {
+      out.push(Buffer.from(slots.view(c.slot, c.length)).toString('hex').slice(0, 16) + c.length);
+      // Release late and out of order, as the real pipeline does.
+      setTimeout(() => slots.release(c.slot), Math.random() * 5);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    return out;
+  };
+  const slotsA = new SlotPool(3, SMALL.max);
+  const inProcess = await collect(mainThreadChunks((async function* () { for (let i = 0; i < data.length; i += 7777) yield data.subarray(i, i + 7777); })(), slotsA, gear, SMALL), slotsA);
+  const slotsB = new SlotPool(3, SMALL.max);
+  const fd = openSync(path, 'r');
+  try {
+    const source = workerChunks(fd, slotsB, gear, SMALL);
+    const fromWorker = await collect(source, slotsB);
+    assert.deepEqual(fromWorker, inProcess);
+    assert.equal(source.bytes, data.length);
+  } finally {
+    closeSync(fd);
+  }
+  assert.equal(slotsB.available, 3, 'every slot is back in the pool');
+  assert.equal(slotsA.available, 3);
+});

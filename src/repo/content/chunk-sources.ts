@@ -102,11 +102,16 @@ export function workerChunks(fd: number, slots: SlotPool, gear: Int32Array, para
       failure ??= new Error('the stdin reader stopped');
       notify();
     });
-    // Grant every free slot to the reader, now and whenever one is released.
+    // Grant every free slot to the reader, now and whenever one is released. Slots granted and not (yet)
+    // announced as chunks are tracked here, so none is lost when the reader ends or fails.
     let ended = false;
+    const outstanding = new Set<number>();
     const grant = (): void => {
       if (ended) return;
-      for (let slot = slots.tryAcquire(); slot !== undefined; slot = slots.tryAcquire()) worker.postMessage({ grant: slot });
+      for (let slot = slots.tryAcquire(); slot !== undefined; slot = slots.tryAcquire()) {
+        outstanding.add(slot);
+        worker.postMessage({ grant: slot });
+      }
     };
     const previous = slots.onFree;
     slots.onFree = grant;
@@ -123,19 +128,21 @@ export function workerChunks(fd: number, slots: SlotPool, gear: Int32Array, para
         if ('error' in event) throw new SluiceError('E_READ', `reading stdin failed: ${event.error}`);
         if ('end' in event) {
           ended = true;
-          for (const slot of event.end.unused) slots.release(slot);
           onBytes?.(event.end.bytes - state.bytes);
           state.bytes = event.end.bytes;
           return;
         }
         onBytes?.(event.bytes - state.bytes);
         state.bytes = event.bytes;
+        outstanding.delete(event.chunk.slot);
         yield event.chunk;
       }
     } finally {
       ended = true;
       slots.onFree = previous;
       await worker.terminate();
+      // Whatever the reader held and did not hand over goes back (the thread is gone).
+      for (const slot of outstanding) slots.release(slot);
     }
   }
   return {
