@@ -25,7 +25,7 @@ export interface ChunkReaderSetup {
 
 export type ChunkReaderEvent =
   | { chunk: { slot: number; length: number }; bytes: number }
-  | { end: { bytes: number; unused: number[] } }
+  | { end: { bytes: number } }
   | { error: string };
 
 const setup = workerData as ChunkReaderSetup;
@@ -102,9 +102,8 @@ async function run(): Promise<void> {
     fill = 0;
     pending = carry;
   }
-  const unused = [...granted];
-  if (slot >= 0) unused.push(slot);
-  port?.postMessage({ end: { bytes, unused } } satisfies ChunkReaderEvent);
+  // Slots granted but not used are taken back by the main thread, which tracks its grants.
+  port?.postMessage({ end: { bytes } } satisfies ChunkReaderEvent);
 }
 
 run().catch((err: unknown) => {
