@@ -107,6 +107,43 @@ export async function* cutBlocks(
   else buffers.give(block);
 }
 
+/**
+ * Reads the start of a stream to see whether it is one small chunk (at most `small` bytes) and nothing
+ * else, the case of most files in a tree, which then skip the block machinery. Otherwise the stream
+ * continues, unchanged, in `rest`.
+ */
+export async function smallStream(
+  source: AsyncIterable<Uint8Array>,
+  small: number,
+): Promise<{ whole: Uint8Array | undefined; empty: boolean; rest: AsyncIterable<Uint8Array> }> {
+  const it = source[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done === true) return { whole: undefined, empty: true, rest: (async function* () {})() };
+  const read: Uint8Array[] = [first.value];
+  if (first.value.length <= small) {
+    const second = await it.next();
+    if (second.done === true) return { whole: first.value, empty: false, rest: (async function* () {})() };
+    read.push(second.value);
+  }
+  async function* rest(): AsyncGenerator<Uint8Array> {
+    let done = false;
+    try {
+      yield* read.splice(0);
+      for (;;) {
+        const next = await it.next();
+        if (next.done === true) {
+          done = true;
+          return;
+        }
+        yield next.value;
+      }
+    } finally {
+      if (!done) await it.return?.();
+    }
+  }
+  return { whole: undefined, empty: false, rest: rest() };
+}
+
 /** A copy in a buffer of its own (Buffer#slice would share memory). */
 export function copyOf(bytes: Uint8Array): Uint8Array {
   const copy = new Uint8Array(bytes.length);

@@ -13,7 +13,7 @@
  */
 import type { FileEntry } from '../entry.js';
 import { toSafePath } from '../entry.js';
-import { BlockBuffers, codecError, cutBlocks, gatherInto, isLargeBlock, type OutputBlocks, transferOf } from './blocks.js';
+import { BlockBuffers, codecError, copyOf, cutBlocks, gatherInto, isLargeBlock, type OutputBlocks, smallStream, transferOf } from './blocks.js';
 import type { FileTransform } from './entry-transform.js';
 import { BlockPool, orderedMap, streamWindow } from './pool/block-pool.js';
 import { lz4OutputBound, zstdOutputBound } from './pool/executors.js';
@@ -91,8 +91,24 @@ export function createCompressor(options: CompressOptions): Compressor {
     return job;
   };
 
-  function compress(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array> {
-    return options.output === undefined ? frames(content, path) : gatherInto(frames(content, path), options.output);
+  async function* compress(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array> {
+    const start = await smallStream(content, buffers.blockBytes / 4);
+    if (start.empty) {
+      yield (await pool.run(jobFor(new Uint8Array(0)))).output;
+      return;
+    }
+    if (start.whole !== undefined) {
+      // one small chunk, the whole file (most files of a tree): one job, its output yielded as it is
+      const input = copyOf(start.whole);
+      options.release?.(start.whole);
+      try {
+        yield (await pool.run(jobFor(input), transferOf(input))).output;
+      } catch (err) {
+        throw codecError(err, `${algorithm} compression failed`, { path, offset: 0 });
+      }
+      return;
+    }
+    yield* options.output === undefined ? frames(start.rest, path) : gatherInto(frames(start.rest, path), options.output);
   }
 
   async function* frames(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array> {

@@ -19,7 +19,18 @@ import { Encrypter } from 'age-encryption';
 import type { FileEntry } from '../../entry.js';
 import { toSafePath } from '../../entry.js';
 import { UsageError } from '../../errors.js';
-import { BlockBuffers, codecError, cutBlocks, gatherInto, isLargeBlock, type OutputBlocks, transferOf } from '../blocks.js';
+import {
+  BlockBuffers,
+  codecError,
+  concatBytes,
+  copyOf,
+  cutBlocks,
+  gatherInto,
+  isLargeBlock,
+  type OutputBlocks,
+  smallStream,
+  transferOf,
+} from '../blocks.js';
 import type { FileTransform } from '../entry-transform.js';
 import { BlockPool, orderedMap, streamWindow } from '../pool/block-pool.js';
 import { AGE_CHUNK_BYTES, AGE_TAG_BYTES } from '../pool/executors.js';
@@ -109,18 +120,37 @@ export function createAgeEncryptor(options: AgeEncryptOptions): AgeEncryptor {
       : undefined;
   let header: Promise<Header> | undefined;
 
-  function encrypt(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array> {
-    return options.output === undefined ? sealed(content, path) : gatherInto(sealed(content, path), options.output);
-  }
-
-  async function* sealed(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array> {
+  /** The file's header and nonce, and its payload key. */
+  async function begin(): Promise<{ start: Uint8Array; key: Uint8Array }> {
     header ??= makeHeader(options);
     const h = await header;
     const nonce = randomBytes(NONCE_BYTES);
-    const key = agePayloadKey(h.fileKey, nonce);
     const start = new Uint8Array(h.bytes.length + NONCE_BYTES);
     start.set(h.bytes);
     start.set(nonce, h.bytes.length);
+    return { start, key: agePayloadKey(h.fileKey, nonce) };
+  }
+
+  async function* encrypt(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array> {
+    const first = await smallStream(content, buffers.blockBytes / 4);
+    if (first.empty || first.whole !== undefined) {
+      // empty, or one small chunk (most files of a tree): one job, one output piece
+      const { start, key } = await begin();
+      const input = first.whole === undefined ? new Uint8Array(0) : copyOf(first.whole);
+      if (first.whole !== undefined) options.release?.(first.whole);
+      try {
+        const out = (await pool.run({ kind: 'age-seal', key, counter: 0, final: true, input }, transferOf(input))).output;
+        yield concatBytes([start, out]);
+      } catch (err) {
+        throw codecError(err, 'age encryption failed', { path, offset: 0 });
+      }
+      return;
+    }
+    yield* options.output === undefined ? sealed(first.rest, path) : gatherInto(sealed(first.rest, path), options.output);
+  }
+
+  async function* sealed(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array> {
+    const { start, key } = await begin();
     yield start;
     let batches = 0;
     const chunks = orderedMap(cutBlocks(content, buffers, options.release), streamWindow(pool), async (block) => {
