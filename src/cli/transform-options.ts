@@ -23,6 +23,7 @@
  *   --passphrase-file FILE           passphrase for age files encrypted with one
  *   --encrypt-key KEY | --encrypt-key-file FILE   raw AES key for Percona .xbcrypt files (used byte for byte)
  *   --encrypt-threads N              default 1
+ *   --max-decoded-size SIZE          refuse any file that decodes to more than SIZE (a bomb guard; no default)
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -72,6 +73,7 @@ export interface DecodeOptions {
   encryptKey?: string;
   encryptKeyFile?: string;
   encryptThreads?: string;
+  maxDecodedSize?: string;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -113,6 +115,7 @@ export function addDecodeOptions(command: Command): Command {
   addOnce(command, '--passphrase-file <file>', 'age passphrase (scrypt), read from FILE (one trailing newline is ignored)');
   addOnce(command, '--encrypt-key <key>', 'raw AES key of Percona .xbcrypt files (16, 24 or 32 bytes)');
   addOnce(command, '--encrypt-key-file <file>', 'file holding the raw AES key of .xbcrypt files, used byte for byte');
+  addOnce(command, '--max-decoded-size <size>', 'refuse any file that decodes to more than SIZE (default: no limit)');
   addOnce(command, '--encrypt-threads <n>', 'encryption/decryption worker threads', '1');
   return command;
 }
@@ -239,6 +242,7 @@ export function decoderFrom(options: DecodeOptions, ctx: CliContext, force: { de
     decompressThreads: threads(options.decompressThreads, '--decompress-threads'),
     decryptThreads: threads(options.encryptThreads, '--encrypt-threads'),
     onWarning: (message) => warn(ctx, message),
+    ...(options.maxDecodedSize === undefined ? {} : { maxDecodedBytes: parseSize(options.maxDecodedSize, '--max-decoded-size') }),
   });
 }
 

@@ -7,7 +7,7 @@
  */
 import type { FileEntry } from '../entry.js';
 import { toSafePath } from '../entry.js';
-import { ExitCode, SluiceError } from '../errors.js';
+import { ExitCode, FormatError, SluiceError } from '../errors.js';
 import { AgeDecryptor } from './age/decrypt.js';
 import type { FileTransform } from './entry-transform.js';
 import { decodeLz4 } from './lz4/decoder.js';
@@ -64,6 +64,24 @@ export interface DecodeOptions {
   decryptThreads?: number;
   /** Told once when an unauthenticated format (xbcrypt) is decrypted. */
   onWarning?: (message: string) => void;
+  /**
+   * Refuse any file that decodes to more than this many bytes (default: no limit). Decoding never holds
+   * more than a few blocks in memory whatever a file expands to; this caps what an untrusted stream can
+   * make a decoder write. There is no default ratio cap: a preallocated tablespace of zeros legitimately
+   * expands 30,000 to 1 under zstd.
+   */
+  maxDecodedBytes?: number;
+}
+
+async function* capped(source: AsyncIterable<Uint8Array>, path: string, max: number): AsyncGenerator<Uint8Array> {
+  let total = 0;
+  for await (const piece of source) {
+    total += piece.length;
+    if (total > max) {
+      throw new FormatError('E_DECODED_TOO_LARGE', `decodes to more than the ${max} bytes allowed (--max-decoded-size)`, { path });
+    }
+    yield piece;
+  }
 }
 
 export interface Decoder {
@@ -133,7 +151,7 @@ export function createDecoder(options: DecodeOptions): Decoder {
       out = decodeLayer(out, name, layer);
       name = name.slice(0, -LAYER_SUFFIX[layer].length);
     }
-    return out;
+    return options.maxDecodedBytes === undefined || layers.length === 0 ? out : capped(out, path, options.maxDecodedBytes);
   }
 
   const transform: FileTransform = (entry: FileEntry): FileEntry => {

@@ -111,6 +111,19 @@ describe('zstd: the stock CLI writes, sluice reads', () => {
     assert.ok(largest <= 4 << 20, `pieces stay small (largest ${largest})`);
   });
 
+  test('with a size cap, the bomb is refused as soon as it passes the cap', async () => {
+    const capped = createDecoder({ decompress: true, decrypt: false, maxDecodedBytes: 10 << 20 });
+    const packed = ok(await sh('head -c 67108864 /dev/zero | zstd -q -c')).stdout;
+    let seen = 0;
+    const err = await sluiceError(async () => {
+      for await (const piece of capped.decode(chunks(packed), 'bomb.zst', ['zstd'])) seen += piece.length;
+    });
+    await Promise.all(capped.pools.map((p) => p.close()));
+    assert.equal(err.code, 'E_DECODED_TOO_LARGE');
+    assert.equal(err.where.path, 'bomb.zst');
+    assert.ok(seen <= 10 << 20, `${seen} bytes came out before the refusal`);
+  });
+
   test('a large frame with a content size (17 MiB) decodes through the streaming path', async () => {
     const piece = compressibleBytes(1 << 20, 13);
     const big = Buffer.concat(Array.from({ length: 17 }, (_, i) => (i % 4 === 3 ? pseudoRandomBytes(1 << 20, i) : piece)));

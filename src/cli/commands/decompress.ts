@@ -66,7 +66,8 @@ export const decompressCommand: CommandModule = {
           'file named on the command line must have one of these suffixes.',
       )
       .argument('<paths...>', 'directories (searched recursively) or files')
-      .option('--decompress-threads <n>', 'decompression worker threads', '1');
+      .option('--decompress-threads <n>', 'decompression worker threads', '1')
+      .option('--max-decoded-size <size>', 'refuse any file that decodes to more than SIZE (default: no limit)');
     addInPlaceOptions(command).action(async (paths: string[], options: InPlaceCliOptions) => {
       const decoder = decoderFrom(options, ctx, { decompress: true, decrypt: false }) as Decoder;
       await runInPlace(ctx, paths, decoder, options, 'decompressed');
