@@ -1,9 +1,10 @@
 /**
- * Decoding by file name, as `xbstream -x --decompress --decrypt` does: each recognised suffix is one
- * layer, removed from the outside in (`x.zst.age` → `x.zst` → `x`; Percona's `x.qp.xbcrypt` → `x.qp`
- * → `x`). A layer is removed only when the caller asked for that kind of decoding; the first layer
- * that is not is where decoding stops, and the file keeps the rest of its name. Names with no known
- * suffix pass through untouched.
+ * Decoding by file name, as `xbstream -x --decompress --decrypt` does: a backup tool adds at most one
+ * encryption suffix outside at most one compression suffix (`x.zst.age`, Percona's `x.qp.xbcrypt`), so
+ * at most those two layers are removed, from the outside in (`x.zst.age` → `x.zst` → `x`). A name like
+ * `dump.zst.zst` is a `.zst` file that was compressed again and decodes to `dump.zst`. A layer is
+ * removed only when the caller asked for that kind of decoding; the first layer that is not is where
+ * decoding stops. Names with no known suffix pass through untouched.
  */
 import type { FileEntry } from '../entry.js';
 import { toSafePath } from '../entry.js';
@@ -38,11 +39,20 @@ export function outerLayer(path: string): Layer | undefined {
   return LAYERS.find((l) => path.endsWith(LAYER_SUFFIX[l]) && path.length > LAYER_SUFFIX[l].length && !path.endsWith(`/${LAYER_SUFFIX[l]}`));
 }
 
-/** Every layer a name announces, outermost first, and the name without them. */
+/**
+ * The layers a backup tool added to a name, outermost first (at most one encryption layer, then at most
+ * one compression layer), and the name without them.
+ */
 export function encodingLayers(path: string): { layers: Layer[]; plainPath: string } {
   const layers: Layer[] = [];
   let p = path;
-  for (let l = outerLayer(p); l !== undefined; l = outerLayer(p)) {
+  let l = outerLayer(p);
+  if (l !== undefined && !isCompression(l)) {
+    layers.push(l);
+    p = p.slice(0, -LAYER_SUFFIX[l].length);
+    l = outerLayer(p);
+  }
+  if (l !== undefined && isCompression(l)) {
     layers.push(l);
     p = p.slice(0, -LAYER_SUFFIX[l].length);
   }
@@ -104,8 +114,7 @@ export function createDecoder(options: DecodeOptions): Decoder {
 
   function plan(path: string): Layer[] {
     const out: Layer[] = [];
-    let p = path;
-    for (let layer = outerLayer(p); layer !== undefined; layer = outerLayer(p)) {
+    for (const layer of encodingLayers(path).layers) {
       if (isCompression(layer) ? !options.decompress : !options.decrypt) break;
       if (layer === 'age' && ageDecryptor === undefined) {
         throw new SluiceError('E_NO_KEY', `${path} is age-encrypted: give --identity or --passphrase-file to decrypt it`, { path }, {
@@ -118,7 +127,6 @@ export function createDecoder(options: DecodeOptions): Decoder {
         });
       }
       out.push(layer);
-      p = p.slice(0, -LAYER_SUFFIX[layer].length);
     }
     return out;
   }
