@@ -33,11 +33,20 @@ describe('real mariabackup --compress output', () => {
         FLUSH TABLES ${db}.inno FOR EXPORT; UNLOCK TABLES; FLUSH TABLES;"`),
       'create test database',
     );
-    const backup = (extra: string, out: string): string =>
-      `mariabackup --backup ${extra} --stream=xbstream --databases='${db}' --target-dir=${dir}/work-${out} ` +
+    const backup = (extra: string, out: string, attempt: number): string =>
+      `mariabackup --backup ${extra} --stream=xbstream --databases='${db}' --target-dir=${dir}/work-${out}-${attempt} ` +
       `--user=root --host=127.0.0.1 --datadir=/var/lib/mysql > ${dir}/${out}.xbs 2> ${dir}/${out}.log`;
-    ok(await sh(backup('--compress', 'compressed'), { timeoutMs: 180_000 }), 'mariabackup --compress');
-    ok(await sh(backup('', 'plain'), { timeoutMs: 180_000 }), 'mariabackup (uncompressed)');
+    // mariabackup 10.11 has been seen to crash (SIGSEGV) when other tests run DDL on the shared server at
+    // the same moment; that is its bug, not what this test is about, so a crashed run is retried
+    const attempt = async (extra: string, out: string): Promise<void> => {
+      for (let i = 1; ; i++) {
+        const r = await sh(backup(extra, out, i), { timeoutMs: 180_000 });
+        if (r.status === 0) return;
+        if (i >= 3 || (r.status ?? 0) < 128) ok(r, `mariabackup ${extra}`);
+      }
+    };
+    await attempt('--compress', 'compressed');
+    await attempt('', 'plain');
     for (const name of ['compressed', 'plain']) {
       await mkdir(join(dir, name));
       await sh(`mbstream -x -C ${dir}/${name} < ${dir}/${name}.xbs`);
