@@ -18,7 +18,11 @@ export interface CliContext {
 
 export function processContext(signal: AbortSignal): CliContext {
   return {
-    stdin: process.stdin,
+    // process.stdin is created on first use, and creating it puts fd 0 in non-blocking mode:
+    // only commands that read stdin should pay for that.
+    get stdin() {
+      return process.stdin;
+    },
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,

@@ -15,6 +15,10 @@ Exit status:
   130  interrupted`;
 
 export function exitStatusFor(ctx: CliContext, err: unknown): number {
+  if (ctx.signal.aborted && !(err instanceof SluiceError && err.exitCode === ExitCode.integrity)) {
+    printError(ctx, 'interrupted');
+    return ExitCode.interrupted;
+  }
   if (err instanceof CommanderError) {
     // Commander has already printed its own message (or the help text).
     if (err.exitCode === 0) return ExitCode.ok;

@@ -60,6 +60,8 @@ if (isEntryPoint()) {
     interrupts += 1;
     if (interrupts > 1) process.exit(130);
     controller.abort(new Error('interrupted'));
+    // Give the command a moment to clean up (remove partial files, release locks), then stop regardless.
+    setTimeout(() => process.exit(130), 5000).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -77,12 +79,12 @@ if (isEntryPoint()) {
   main(process.argv.slice(2), ctx).then(
     (status) => {
       settled = true;
-      process.exitCode = controller.signal.aborted && status === 0 ? 130 : status;
+      process.exitCode = controller.signal.aborted ? 130 : status;
     },
     (err: unknown) => {
       settled = true;
       process.stderr.write(`sluice: internal error: ${String(err)}\n`);
-      process.exitCode = 1;
+      process.exitCode = controller.signal.aborted ? 130 : 1;
     },
   );
 }

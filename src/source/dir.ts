@@ -38,16 +38,17 @@ export async function* readDirectory(root: string, options: DirSourceOptions = {
   yield* walk(root, options.prefix, options);
 }
 
+/** lstat calls in flight while walking a directory: hides per-call latency, order is kept. */
+const STAT_WINDOW = 32;
+
 async function* walk(dir: string, prefix: SafePath | undefined, options: DirSourceOptions): AsyncGenerator<Entry> {
   const names: string[] = [];
   for await (const dirent of await opendir(dir)) names.push(dirent.name);
   names.sort(compareBytes);
   const subdirs: { full: string; rel: SafePath }[] = [];
-  for (const name of names) {
+  for await (const { name, full, st } of statAhead(dir, names)) {
     options.signal?.throwIfAborted();
-    const full = join(dir, name);
     const rel = toSafePath(prefix === undefined ? name : `${prefix}/${name}`);
-    const st = await lstat(full);
     const kind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
     if (options.exclude?.(rel, kind) === true) continue;
     if (kind === 'dir') subdirs.push({ full, rel });
@@ -58,6 +59,25 @@ async function* walk(dir: string, prefix: SafePath | undefined, options: DirSour
   for (const { full, rel } of subdirs) {
     yield { kind: 'dir', path: rel, ...meta(await lstat(full)) };
     yield* walk(full, rel, options);
+  }
+}
+
+/** lstat of each name, in order, with up to STAT_WINDOW calls running ahead of the consumer. */
+async function* statAhead(dir: string, names: string[]): AsyncGenerator<{ name: string; full: string; st: Stats }> {
+  const pending: Promise<{ name: string; full: string; st: Stats }>[] = [];
+  let next = 0;
+  const start = (): void => {
+    const name = names[next++] as string;
+    const full = join(dir, name);
+    const stat = lstat(full).then((st) => ({ name, full, st }));
+    stat.catch(() => undefined); // awaited in order below; never an unhandled rejection meanwhile
+    pending.push(stat);
+  };
+  while (next < names.length && pending.length < STAT_WINDOW) start();
+  while (pending.length > 0) {
+    const item = await (pending.shift() as Promise<{ name: string; full: string; st: Stats }>);
+    if (next < names.length) start();
+    yield item;
   }
 }
 

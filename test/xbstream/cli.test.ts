@@ -89,3 +89,19 @@ test('usage errors exit 2 with a hint', async () => {
   const unknown = await runSluice(['frobnicate']);
   assert.equal(unknown.status, 2);
 });
+
+test('an interrupted backup exits 130 and says so', async (t) => {
+  const dir = await tempDir(t);
+  await makeTree(dir, { 'f.bin': pseudoRandomBytes(200_000, 4) });
+  const { spawn } = await import('node:child_process');
+  const { SLUICE_JS } = await import('../helpers/cli.js');
+  const child = spawn(process.execPath, [SLUICE_JS, 'backup', '--stream', '--throttle=10K', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  child.stdout.resume();
+  await new Promise((r) => setTimeout(r, 700));
+  child.kill('SIGINT');
+  const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  assert.equal(status, 130);
+  assert.match(stderr, /interrupted/);
+});
