@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readXbstream, type XbstreamEvent } from '../../src/container/xbstream/reader.js';
-import { writeXbstream } from '../../src/container/xbstream/writer.js';
+import { stageLikeUpstream, writeXbstream } from '../../src/container/xbstream/writer.js';
 import { type Entry, toSafePath } from '../../src/entry.js';
 
 // `printf hello > hello.txt && mbstream -c hello.txt` (formats/xbstream.md §1.11), 71 bytes.
@@ -86,8 +86,27 @@ test('with parallel lanes, chunks of different files interleave, each file in or
     order.push(e.path);
     offsets.set(e.path, [...(offsets.get(e.path) ?? []), e.offset]);
   }
-  assert.deepEqual(offsets.get('a'), [0, 1000, 2000]);
-  assert.deepEqual(offsets.get('b'), [0, 1000, 2000]);
+  // Upstream staging: a 500-byte write into a 1000-byte stage holding 500 bytes is not smaller than the
+  // free space, so the stage and the write go out as chunks of their own.
+  assert.deepEqual(offsets.get('a'), [0, 500, 1000, 1500, 2000, 2500]);
+  assert.deepEqual(offsets.get('b'), [0, 500, 1000, 1500, 2000, 2500]);
   assert.equal(order[0], 'a', 'the first file started emits first');
   assert.ok(order.join('') !== 'aaabbb', `expected interleaving, got ${order.join('')}`);
+});
+
+test('payloads are staged like upstream: small writes gather, a write that does not fit goes out alone, nothing is copied', async () => {
+  const writes = [300, 300, 300, 500, 1000, 2500, 10, 0, 20].map((n, i) => Buffer.alloc(n, i));
+  async function* content(): AsyncGenerator<Uint8Array> {
+    yield* writes;
+  }
+  const chunks: Uint8Array[][] = [];
+  for await (const c of stageLikeUpstream(content(), 1000)) chunks.push(c);
+  assert.deepEqual(
+    chunks.map((c) => c.map((p) => p.length)),
+    // 300+300+300 staged; 500 does not fit the 100 left: flush, then 500 alone; 1000 alone; 2500 cut
+    // into 1000, 1000, 500 (500 is staged); 10 and 20 join it; the end flushes.
+    [[300, 300, 300], [500], [1000], [1000], [1000], [500, 10, 20]],
+  );
+  assert.ok(chunks[0]?.[0] === writes[0], 'staged pieces are the writes themselves, not copies');
+  assert.equal(chunks[3]?.[0]?.buffer, writes[5]?.buffer, 'a cut piece is a view of the write');
 });

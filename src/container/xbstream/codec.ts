@@ -32,14 +32,19 @@ export const FLAG_IGNORABLE = 0x01;
 /** MariaDB 10.11: the file is being re-sent and replaces what was extracted before. */
 export const FLAG_REWRITE = 0x02;
 
-/** Encodes the full header of a P chunk (everything before the payload). */
-export function encodePayloadHeader(pathBytes: Uint8Array, payload: Uint8Array, offset: number): Buffer {
+/** Encodes the full header of a P chunk (everything before the payload); the payload may be in pieces. */
+export function encodePayloadHeader(pathBytes: Uint8Array, payload: readonly Uint8Array[], offset: number): Buffer {
   const header = Buffer.allocUnsafe(PREFIX_BYTES + pathBytes.length + PAYLOAD_TAIL_BYTES);
-  let at = writePrefix(header, ChunkType.Payload, pathBytes);
-  header.writeBigUInt64LE(BigInt(payload.length), at);
+  const at = writePrefix(header, ChunkType.Payload, pathBytes);
+  let length = 0;
+  let crc = 0;
+  for (const piece of payload) {
+    length += piece.length;
+    crc = crc32(piece, crc);
+  }
+  header.writeBigUInt64LE(BigInt(length), at);
   header.writeBigUInt64LE(BigInt(offset), at + 8);
-  header.writeUInt32LE(crc32(payload), at + 16);
-  at += PAYLOAD_TAIL_BYTES;
+  header.writeUInt32LE(crc, at + 16);
   return header;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Encodes entries as an xbstream, byte-compatible with Percona `xbstream -c` and MariaDB `mbstream -c`:
- * P chunks of exactly `chunkBytes` (10 MiB) but the last, then one E chunk; flags 0; an empty file is a
- * lone E chunk. With `parallel` > 1 the chunks of several files interleave, each file's chunks contiguous
+ * P chunks cut the way the peers cut them (see `stageLikeUpstream`), then one E chunk; flags 0; an empty
+ * file is a lone E chunk. With `parallel` > 1 the chunks of several files interleave, each file's chunks contiguous
  * and in order. A file's first chunk never precedes the first chunk of a file started before it, so
  * extractors that create parent directories one level at a time see the walk order.
  *
@@ -26,9 +26,9 @@ export interface XbstreamWriterOptions {
 interface Lane {
   entry: FileEntry;
   pathBytes: Buffer;
-  chunks: AsyncIterator<Uint8Array>;
+  chunks: AsyncIterator<Uint8Array[]>;
   offset: number;
-  pending: Promise<IteratorResult<Uint8Array>> | undefined;
+  pending: Promise<IteratorResult<Uint8Array[]>> | undefined;
   started: boolean;
 }
 
@@ -74,7 +74,7 @@ export async function* writeXbstream(entries: AsyncIterable<Entry>, options: Xbs
       const firstUnstarted = lanes.findIndex((l) => !l.started);
       const eligible = firstUnstarted < 0 ? lanes : lanes.slice(0, firstUnstarted + 1);
       const lane = await raceLanes(eligible);
-      const result = await (lane.pending as Promise<IteratorResult<Uint8Array>>);
+      const result = await (lane.pending as Promise<IteratorResult<Uint8Array[]>>);
       lane.pending = undefined;
       lane.started = true;
       if (result.done === true) {
@@ -83,10 +83,12 @@ export async function* writeXbstream(entries: AsyncIterable<Entry>, options: Xbs
         lanes.splice(lanes.indexOf(lane), 1);
         continue;
       }
-      const payload = result.value;
-      yield encodePayloadHeader(lane.pathBytes, payload, lane.offset);
-      yield payload;
-      lane.offset += payload.length;
+      const pieces = result.value;
+      yield encodePayloadHeader(lane.pathBytes, pieces, lane.offset);
+      for (const piece of pieces) {
+        yield piece;
+        lane.offset += piece.length;
+      }
     }
     for (const dir of emptyDirs.emptyLeaves()) options.onSkip?.(dir, 'empty directory');
   } finally {
@@ -107,7 +109,7 @@ function startLane(entry: FileEntry, chunkBytes: number): Lane {
       { path: entry.path },
     );
   }
-  return { entry, pathBytes, chunks: rechunk(entry.content, chunkBytes)[Symbol.asyncIterator](), offset: 0, pending: undefined, started: false };
+  return { entry, pathBytes, chunks: stageLikeUpstream(entry.content, chunkBytes)[Symbol.asyncIterator](), offset: 0, pending: undefined, started: false };
 }
 
 async function raceLanes(lanes: Lane[]): Promise<Lane> {
@@ -116,41 +118,32 @@ async function raceLanes(lanes: Lane[]): Promise<Lane> {
 }
 
 /**
- * Cuts content into pieces of exactly `size` bytes (the last may be shorter). Pieces that already have
- * that size, and a short last piece that follows whole ones, pass through without a copy.
+ * Groups a file's content into P chunk payloads the way xtrabackup and mbstream do, without copying.
+ * Upstream stages writes in a 10 MiB buffer per file: a write smaller than the free space is appended;
+ * otherwise the staged bytes go out as one chunk (if any) and the write as a chunk of its own, whatever
+ * its size; closing flushes what is staged. A payload here is the list of the writes it holds, so staging
+ * never copies (the CRC runs over the pieces in turn). Upstream never writes more than 10 MiB at once,
+ * so a larger piece is first cut into 10 MiB views. With 10 MiB reads this gives exactly the chunks
+ * `mbstream -c` gives: 10 MiB each, then the remainder.
  */
-export async function* rechunk(content: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
-  let staging: Buffer | undefined;
-  let filled = 0;
-  /** A short piece kept as is, in case it turns out to be the last one. */
-  let held: Uint8Array | undefined;
-  const stage = function* (piece: Uint8Array): Generator<Uint8Array> {
-    let at = 0;
-    while (at < piece.length) {
-      staging ??= Buffer.allocUnsafe(size);
-      const n = Math.min(size - filled, piece.length - at);
-      staging.set(piece.subarray(at, at + n), filled);
-      filled += n;
-      at += n;
-      if (filled === size) {
-        yield staging;
-        staging = undefined;
-        filled = 0;
+export async function* stageLikeUpstream(content: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array[]> {
+  let staged: Uint8Array[] = [];
+  let stagedBytes = 0;
+  for await (const whole of content) {
+    for (let at = 0; at < whole.length; at += size) {
+      const piece = whole.length <= size ? whole : whole.subarray(at, at + size);
+      if (piece.length < size - stagedBytes) {
+        staged.push(piece);
+        stagedBytes += piece.length;
+        continue;
       }
+      if (stagedBytes > 0) yield staged;
+      staged = [];
+      stagedBytes = 0;
+      yield [piece];
     }
-  };
-  for await (const piece of content) {
-    if (piece.length === 0) continue;
-    if (held !== undefined) {
-      yield* stage(held);
-      held = undefined;
-    }
-    if (filled === 0 && piece.length === size) yield piece;
-    else if (filled === 0 && piece.length < size) held = piece;
-    else yield* stage(piece);
   }
-  if (held !== undefined) yield held;
-  else if (filled > 0 && staging !== undefined) yield staging.subarray(0, filled);
+  if (stagedBytes > 0) yield staged;
 }
 
 /** Remembers directories that never received a file, to report the ones the stream cannot carry. */
