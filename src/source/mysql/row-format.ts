@@ -129,9 +129,10 @@ export class InsertFormatter {
       out[o++] = 0x0a;
     }
     if (this.#kernel !== undefined) {
-      const r = this.#kernel.format(b, start, end, this.#kindsOffset, n);
-      if (r === undefined) throw new Error('malformed row packet: value runs past the end of the packet');
-      o += this.#kernel.memory.copy(out, o, r[0], r[1]);
+      const k = this.#kernel;
+      const to = k.format(b, start, end, this.#kindsOffset, n);
+      if (to < 0) throw new Error('malformed row packet: value runs past the end of the packet');
+      o += k.memory.copy(out, o, k.rowStart, to);
       this.#rowDone(o, rowStart);
       return;
     }

@@ -18,10 +18,12 @@ export interface RowKernel {
   /** Offset of this kinds table in the kernel's memory (undefined when the kinds area is full). */
   kindsOffset(kinds: Uint8Array): number | undefined;
   /**
-   * Formats `b[start, end)`; returns the row's bytes as [from, to) of `memory`, valid until the next call,
-   * or undefined when the packet is malformed.
+   * Formats `b[start, end)` into `memory` from `rowStart`; returns where the row ends (valid until the
+   * next call), or -1 when the packet is malformed.
    */
-  format(b: Buffer, start: number, end: number, kindsOffset: number, columns: number): [number, number] | undefined;
+  format(b: Buffer, start: number, end: number, kindsOffset: number, columns: number): number;
+  /** Where `format` writes the row. */
+  readonly rowStart: number;
   /** The kernel's memory as a Buffer (re-read after each format: it can grow). */
   readonly memory: Buffer;
 }
@@ -82,6 +84,9 @@ function createKernel(): RowKernel {
     get memory() {
       return view;
     },
+    get rowStart() {
+      return outBase;
+    },
     kindsOffset(kinds) {
       const key = kinds.join(',');
       const known = kindsAt.get(key);
@@ -105,8 +110,7 @@ function createKernel(): RowKernel {
       }
       // Worst case: every byte escaped or hexed, `_binary''` and a comma per column, the parentheses.
       ensure(outBase + 2 * (end - start) + 10 * columns + 16);
-      const to = row(INPUT_BASE + start, INPUT_BASE + end, kindsOffset, columns, outBase);
-      return to < 0 ? undefined : [outBase, to];
+      return row(INPUT_BASE + start, INPUT_BASE + end, kindsOffset, columns, outBase);
     },
   };
 }
