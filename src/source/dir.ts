@@ -25,6 +25,12 @@ export interface DirSourceOptions {
   signal?: AbortSignal;
   /** Stored paths start with this directory (the tree itself is yielded as a directory entry first). */
   prefix?: SafePath;
+  /**
+   * false: regular files are not stat'ed (their kind comes from the directory listing), for containers
+   * that store no metadata (xbstream). Their entries then carry no size, mode 0 and mtime 0; the content
+   * is read until a short read. Default true.
+   */
+  statFiles?: boolean;
 }
 
 export const DEFAULT_READ_BYTES = 10 * 1024 * 1024;
@@ -43,12 +49,20 @@ const STAT_WINDOW = 32;
 
 async function* walk(dir: string, prefix: SafePath | undefined, options: DirSourceOptions): AsyncGenerator<Entry> {
   const names: string[] = [];
-  for await (const dirent of await opendir(dir)) names.push(dirent.name);
+  const plainFiles = new Set<string>();
+  for await (const dirent of await opendir(dir)) {
+    names.push(dirent.name);
+    if (options.statFiles === false && dirent.isFile()) plainFiles.add(dirent.name);
+  }
   names.sort(compareBytes);
   const subdirs: { full: string; rel: SafePath }[] = [];
-  for await (const { name, full, st } of statAhead(dir, names)) {
+  for await (const { name, full, st } of statAhead(dir, names, plainFiles)) {
     options.signal?.throwIfAborted();
     const rel = toSafePath(prefix === undefined ? name : `${prefix}/${name}`);
+    if (st === undefined) {
+      if (options.exclude?.(rel, 'file') !== true) yield unstatedFileEntry(full, rel, options);
+      continue;
+    }
     const kind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
     if (options.exclude?.(rel, kind) === true) continue;
     if (kind === 'dir') subdirs.push({ full, rel });
@@ -62,20 +76,22 @@ async function* walk(dir: string, prefix: SafePath | undefined, options: DirSour
   }
 }
 
-/** lstat of each name, in order, with up to STAT_WINDOW calls running ahead of the consumer. */
-async function* statAhead(dir: string, names: string[]): AsyncGenerator<{ name: string; full: string; st: Stats }> {
-  const pending: Promise<{ name: string; full: string; st: Stats }>[] = [];
+type Statted = { name: string; full: string; st: Stats | undefined };
+
+/** lstat of each name (except `skip`), in order, with up to STAT_WINDOW calls running ahead of the consumer. */
+async function* statAhead(dir: string, names: string[], skip: Set<string>): AsyncGenerator<Statted> {
+  const pending: Promise<Statted>[] = [];
   let next = 0;
   const start = (): void => {
     const name = names[next++] as string;
     const full = join(dir, name);
-    const stat = lstat(full).then((st) => ({ name, full, st }));
+    const stat = skip.has(name) ? Promise.resolve({ name, full, st: undefined }) : lstat(full).then((st) => ({ name, full, st }));
     stat.catch(() => undefined); // awaited in order below; never an unhandled rejection meanwhile
     pending.push(stat);
   };
   while (next < names.length && pending.length < STAT_WINDOW) start();
   while (pending.length > 0) {
-    const item = await (pending.shift() as Promise<{ name: string; full: string; st: Stats }>);
+    const item = await (pending.shift() as Promise<Statted>);
     if (next < names.length) start();
     yield item;
   }
@@ -98,6 +114,11 @@ function fileEntry(full: string, rel: SafePath, st: Stats, options: DirSourceOpt
     ...meta(st),
     content: readFileBlocks(full, st.size, options.readBytes ?? options.pool?.blockBytes ?? DEFAULT_READ_BYTES, options.pool, options.signal),
   };
+}
+
+function unstatedFileEntry(full: string, rel: SafePath, options: DirSourceOptions): Entry {
+  const readBytes = options.readBytes ?? options.pool?.blockBytes ?? DEFAULT_READ_BYTES;
+  return { kind: 'file', path: rel, mode: 0, mtimeMs: 0, content: readFileBlocks(full, Number.MAX_SAFE_INTEGER, readBytes, options.pool, options.signal) };
 }
 
 function meta(st: Stats): { mode: number; mtimeMs: number; uid: number; gid: number } {

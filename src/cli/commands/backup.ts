@@ -59,6 +59,7 @@ export const backupCommand: CommandModule = {
       const transforms = encodeTransformsFrom(options, ctx, pool);
       const transformed = mapEntries(readDirectory(dir, {
         pool,
+        statFiles: format === 'tar', // xbstream stores no size, mode or time
         signal: ctx.signal,
         onSkip: (path, reason) => skips.add(`skipped: ${reason}`, path),
       }), applyToFiles(transforms));
