@@ -4,12 +4,13 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { normalizeOptionalValues } from './argv.js';
-import { commands } from './commands/index.js';
+import type { CommandModule } from './command.js';
+import { loadCommands } from './commands/index.js';
 import { type CliContext, processContext } from './context.js';
 import { EXIT_STATUS_HELP, exitStatusFor } from './exit.js';
 import { VERSION } from './version.js';
 
-export function buildProgram(ctx: CliContext): Command {
+export function buildProgram(ctx: CliContext, commands: readonly CommandModule[]): Command {
   const program = new Command('sluice')
     .description('Streaming backups: xbstream/tar streams, MySQL dumps, an encrypted deduplicated repository')
     .version(VERSION)
@@ -27,7 +28,7 @@ export function buildProgram(ctx: CliContext): Command {
   return program;
 }
 
-export function normalizeArgs(args: readonly string[]): string[] {
+export function normalizeArgs(args: readonly string[], commands: readonly CommandModule[]): string[] {
   const name = args[0];
   const module = commands.find((c) => c.name === name);
   if (module?.optionalValues === undefined) return [...args];
@@ -36,7 +37,8 @@ export function normalizeArgs(args: readonly string[]): string[] {
 
 export async function main(args: readonly string[], ctx: CliContext): Promise<number> {
   try {
-    await buildProgram(ctx).parseAsync(normalizeArgs(args), { from: 'user' });
+    const commands = await loadCommands(args[0]);
+    await buildProgram(ctx, commands).parseAsync(normalizeArgs(args, commands), { from: 'user' });
     return ctx.exitCode;
   } catch (err) {
     return exitStatusFor(ctx, err);

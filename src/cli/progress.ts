@@ -2,7 +2,6 @@
  * A one-line progress display on stderr (bytes, rate, files, elapsed), drawn by cli-progress.
  * Shown when stderr is a terminal, or always with --progress; never with --no-progress.
  */
-import cliProgress from 'cli-progress';
 import type { Meter } from '../filter/meter.js';
 import type { CliContext } from './context.js';
 import { formatBytes, formatRate } from './units.js';
@@ -14,6 +13,21 @@ export interface ProgressDisplay {
 export function showProgress(ctx: CliContext, meter: Meter, requested: boolean | undefined, label = ''): ProgressDisplay {
   const enabled = requested ?? ctx.stderr.isTTY === true;
   if (!enabled) return { stop: () => undefined };
+  let stopped = false;
+  let display: ProgressDisplay | undefined;
+  // cli-progress takes a noticeable share of startup; load it only when a progress line is shown.
+  void import('cli-progress').then(({ default: cliProgress }) => {
+    if (!stopped) display = drawWith(cliProgress, ctx, meter, label);
+  });
+  return {
+    stop: () => {
+      stopped = true;
+      display?.stop();
+    },
+  };
+}
+
+function drawWith(cliProgress: typeof import('cli-progress'), ctx: CliContext, meter: Meter, label: string): ProgressDisplay {
   const bar = new cliProgress.SingleBar({
     stream: ctx.stderr,
     format: (_options, params, payload: { bytes: string; rate: string; files: number }) =>
