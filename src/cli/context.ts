@@ -7,6 +7,8 @@ import type { Readable, Writable } from 'node:stream';
 
 export interface CliContext {
   stdin: Readable & { isTTY?: boolean };
+  /** The file descriptor behind `stdin`, when it is the process's own (lets input read regular files directly). */
+  stdinFd?: number;
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable & { isTTY?: boolean; columns?: number };
   env: NodeJS.ProcessEnv;
@@ -23,6 +25,7 @@ export function processContext(signal: AbortSignal): CliContext {
     get stdin() {
       return process.stdin;
     },
+    stdinFd: 0,
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,

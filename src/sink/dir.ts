@@ -3,10 +3,11 @@
  *
  * - Every path is a SafePath (relative, no `..`), and every directory on the way is checked with lstat:
  *   a symlink (planted in the target, or created by the stream) is never passed through.
- * - Files are written under a temporary name in their final directory and renamed on commit, so a file
- *   whose data stopped arriving never looks complete; `abortAll` removes every temporary file.
- * - An existing file is not replaced unless asked (like mbstream's O_EXCL), and files are opened with
- *   O_NOFOLLOW | O_EXCL, so a symlink cannot redirect a write.
+ * - A new file is created under its final name with O_CREAT | O_EXCL | O_NOFOLLOW (so neither an existing
+ *   file nor a symlink is ever written through) and removed again unless it is committed: `abortAll`
+ *   removes every file whose data stopped arriving. A replacement (`overwrite`, or MariaDB's rewrite flag)
+ *   is written under a temporary name and renamed over the old file on commit, so a failure keeps the old.
+ * - An existing file is not replaced unless asked (like mbstream's O_EXCL).
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
@@ -69,17 +70,30 @@ export class DirectorySink {
   async openFile(path: SafePath, options: { replace?: boolean } = {}): Promise<OutputFile> {
     await this.#ensureDirectory(parentOf(path), true, path);
     const finalPath = this.resolve(path);
-    const existing = await lstatOrUndefined(finalPath);
-    if (existing !== undefined) {
-      if (existing.isDirectory()) throw new SluiceError('E_EXISTS', 'a directory is in the way of this file', { path });
-      if (!(this.#options.overwrite === true || options.replace === true)) {
-        throw new SluiceError('E_EXISTS', 'file already exists in the target directory (extract into an empty directory, or pass --overwrite)', { path });
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+    let file: OutputFileImpl;
+    if (this.#options.overwrite !== true && options.replace !== true) {
+      // A new file is created under its final name (one open, as the peers do; O_EXCL makes the
+      // existence check atomic and never follows a symlink) and removed again if it is not completed.
+      let fh: FileHandle;
+      try {
+        fh = await open(finalPath, flags, 0o666);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const what = (await lstatOrUndefined(finalPath))?.isDirectory() === true ? 'a directory is in the way of this file' : 'file already exists in the target directory (extract into an empty directory, or pass --overwrite)';
+        throw new SluiceError('E_EXISTS', what, { path });
       }
+      file = new OutputFileImpl(path, finalPath, undefined, fh, this, this.#options);
+    } else {
+      // A replacement is written beside the old file and renamed over it only when complete, so a failure
+      // leaves the old file as it was.
+      if ((await lstatOrUndefined(finalPath))?.isDirectory() === true) {
+        throw new SluiceError('E_EXISTS', 'a directory is in the way of this file', { path });
+      }
+      const slash = finalPath.lastIndexOf('/');
+      const tempPath = `${finalPath.slice(0, slash + 1)}.${finalPath.slice(slash + 1, slash + 1 + 64)}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
+      file = new OutputFileImpl(path, finalPath, tempPath, await open(tempPath, flags, 0o666), this, this.#options);
     }
-    const slash = finalPath.lastIndexOf('/');
-    const tempPath = `${finalPath.slice(0, slash + 1)}.${finalPath.slice(slash + 1, slash + 1 + 64)}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
-    const fh = await open(tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
-    const file = new OutputFileImpl(path, finalPath, tempPath, fh, this, this.#options);
     this.#open.add(file);
     return file;
   }
@@ -207,12 +221,16 @@ export class DirectorySink {
 
 class OutputFileImpl implements OutputFile {
   #fh: FileHandle | undefined;
+  /** Set once the file is complete under its final name: from then on it is never removed. */
+  #committed = false;
+  #aborted = false;
   #end = 0;
 
   constructor(
     readonly path: SafePath,
     readonly finalPath: string,
-    readonly tempPath: string,
+    /** Set when replacing: the file is written here and renamed over `finalPath` on commit. */
+    readonly tempPath: string | undefined,
     fh: FileHandle,
     readonly sink: DirectorySink,
     readonly options: DirSinkOptions,
@@ -257,7 +275,8 @@ class OutputFileImpl implements OutputFile {
       }
       await fh.close();
       this.#fh = undefined;
-      await rename(this.tempPath, this.finalPath);
+      if (this.tempPath !== undefined) await rename(this.tempPath, this.finalPath);
+      this.#committed = true;
       if (preserve && meta.mtimeMs !== undefined) {
         const when = new Date(meta.mtimeMs);
         await utimes(this.finalPath, when, when);
@@ -270,11 +289,14 @@ class OutputFileImpl implements OutputFile {
   }
 
   async abort(): Promise<void> {
+    if (this.#aborted) return;
+    this.#aborted = true;
     const fh = this.#fh;
     this.#fh = undefined;
     this.sink.closed(this);
     await fh?.close().catch(() => undefined);
-    await unlink(this.tempPath).catch(() => undefined);
+    // Only ever a file this sink created (O_EXCL), never one that was there before.
+    if (!this.#committed) await unlink(this.tempPath ?? this.finalPath).catch(() => undefined);
   }
 }
 
