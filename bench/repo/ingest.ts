@@ -28,10 +28,12 @@ interface Args {
   tools: string[];
   keep: boolean;
   repeat: number;
+  /** Reuse (or create) the generated stream files and tree in this directory instead of a fresh temp one. */
+  data: string | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizeMiB: 512, files: 5000, tools: ['sluice', 'restic', 'borg'], keep: false, repeat: 1 };
+  const args: Args = { sizeMiB: 512, files: 5000, tools: ['sluice', 'restic', 'borg'], keep: false, repeat: 1, data: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => argv[++i] ?? '';
@@ -40,8 +42,9 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--tools') args.tools = next().split(',');
     else if (a === '--keep') args.keep = true;
     else if (a === '--repeat') args.repeat = Number(next());
+    else if (a === '--data') args.data = next();
     else if (a === '--help') {
-      process.stdout.write('usage: node dist/bench/repo/ingest.js [--size-mib 512] [--files 5000] [--tools sluice,restic,borg] [--repeat 1] [--keep]\n');
+      process.stdout.write('usage: node dist/bench/repo/ingest.js [--size-mib 512] [--files 5000] [--tools sluice,restic,borg] [--repeat 1] [--keep] [--data DIR]\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -110,6 +113,24 @@ async function changeFiles(paths: string[], fraction: number): Promise<number> {
   return changed;
 }
 
+async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined)) !== undefined;
+}
+
+/** Regular files below `root`, in the order writeTree made them (f0, f1, …). */
+async function listFiles(root: string): Promise<string[]> {
+  const found: { n: number; path: string }[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile()) found.push({ n: Number(/^f(\d+)\.dat$/.exec(entry.name)?.[1] ?? -1), path: full });
+    }
+  };
+  await walk(root);
+  return found.sort((a, b) => a.n - b.n).map((f) => f.path);
+}
+
 async function dirSize(path: string): Promise<number> {
   let total = 0;
   for (const entry of await readdir(path, { withFileTypes: true })) {
@@ -122,12 +143,14 @@ async function dirSize(path: string): Promise<number> {
 
 interface Measure {
   seconds: number;
+  /** User and system CPU seconds of the timed command (all its threads). */
+  cpu: number;
   rssMiB: number;
 }
 
 /** Runs a shell command under /usr/bin/time; fails loudly if it fails. */
 function timed(script: string, env: NodeJS.ProcessEnv, timing: string): void {
-  const result = spawnSync('bash', ['-o', 'pipefail', '-c', script.replaceAll('TIME', `/usr/bin/time -f '%e %M' -o ${timing}`)], {
+  const result = spawnSync('bash', ['-o', 'pipefail', '-c', script.replaceAll('TIME', `/usr/bin/time -f '%e %U %S %M' -o ${timing}`)], {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
     maxBuffer: 64 * 1024 * 1024,
@@ -136,8 +159,8 @@ function timed(script: string, env: NodeJS.ProcessEnv, timing: string): void {
 }
 
 async function readTiming(path: string): Promise<Measure> {
-  const [seconds, kb] = (await readFile(path, 'utf8')).trim().split(/\s+/).slice(-2).map(Number);
-  return { seconds: seconds ?? Number.NaN, rssMiB: (kb ?? 0) / 1024 };
+  const [seconds, user, sys, kb] = (await readFile(path, 'utf8')).trim().split(/\s+/).slice(-4).map(Number);
+  return { seconds: seconds ?? Number.NaN, cpu: (user ?? Number.NaN) + (sys ?? Number.NaN), rssMiB: (kb ?? 0) / 1024 };
 }
 
 interface Tool {
@@ -198,11 +221,15 @@ function envFor(tool: Tool, work: string): NodeJS.ProcessEnv {
 }
 
 function version(command: string): string {
-  try {
-    return execFileSync(command, ['--version'], { encoding: 'utf8' }).trim().split('\n')[0] ?? '';
-  } catch {
-    return 'missing';
+  // restic has a `version` command; borg prints with --version.
+  for (const args of [['version'], ['--version']]) {
+    try {
+      return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n')[0] ?? '';
+    } catch {
+      // try the other form
+    }
   }
+  return 'missing';
 }
 
 async function main(): Promise<void> {
@@ -211,13 +238,24 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
   process.stderr.write(`work directory ${work}\n${version('restic')} / ${version('borg')} / node ${process.version}\n`);
   await writeFile(join(work, 'password'), 'benchmark password\n');
-  const base = join(work, 'stream-1.bin');
-  const changed = join(work, 'stream-2.bin');
-  process.stderr.write(`generating a ${args.sizeMiB} MiB mixed stream, a 5%-changed copy and a ${args.files}-file tree...\n`);
-  await writeStreamFile(base, size);
-  await writeStreamFile(changed, size, { fraction: 0.05, seed: 4242 });
+  // Generated data: in the work directory, or kept in --data DIR between runs (named by its parameters).
+  const data = args.data === undefined ? work : join(args.data, `${args.sizeMiB}m-${args.files}f`);
+  await mkdir(data, { recursive: true });
+  const base = join(data, 'stream-1.bin');
+  const changed = join(data, 'stream-2.bin');
+  const pristine = join(data, 'tree-pristine');
+  if (!(await exists(join(data, 'complete')))) {
+    process.stderr.write(`generating a ${args.sizeMiB} MiB mixed stream, a 5%-changed copy and a ${args.files}-file tree...\n`);
+    await writeStreamFile(base, size);
+    await writeStreamFile(changed, size, { fraction: 0.05, seed: 4242 });
+    await rm(pristine, { recursive: true, force: true });
+    await writeTree(pristine, args.files);
+    await writeFile(join(data, 'complete'), '');
+  }
+  // The tree is changed in place by the second tree step, so each run works on a copy (times kept).
   const tree = join(work, 'tree');
-  const treePaths = await writeTree(tree, args.files);
+  execFileSync('cp', ['-a', pristine, tree]);
+  const treePaths = await listFiles(tree);
   const treeBytes = await dirSize(tree);
   const all = tools(work);
   const chosen = args.tools.map((t) => {
@@ -225,15 +263,15 @@ async function main(): Promise<void> {
     if (tool === undefined) throw new Error(`unknown tool ${t}`);
     return tool;
   });
-  type Row = { tool: string; step: string; seconds: number; mbps: number; repoMiB: number; rssMiB: number };
+  type Row = { tool: string; step: string; seconds: number; cpu: number; mbps: number; repoMiB: number; rssMiB: number };
   const rows: Row[] = [];
   const timing = join(work, 'timing');
   const step = async (tool: Tool, name: string, script: string, bytes: number): Promise<void> => {
     const env = envFor(tool, work);
     timed(script, env, timing);
     const m = await readTiming(timing);
-    rows.push({ tool: tool.name, step: name, seconds: m.seconds, mbps: bytes / 1e6 / m.seconds, repoMiB: (await dirSize(tool.repo)) / 1048576, rssMiB: m.rssMiB });
-    process.stderr.write(`${tool.name.padEnd(7)} ${name.padEnd(9)} ${m.seconds.toFixed(2)} s\n`);
+    rows.push({ tool: tool.name, step: name, seconds: m.seconds, cpu: m.cpu, mbps: bytes / 1e6 / m.seconds, repoMiB: (await dirSize(tool.repo)) / 1048576, rssMiB: m.rssMiB });
+    process.stderr.write(`${tool.name.padEnd(7)} ${name.padEnd(9)} ${m.seconds.toFixed(2)} s, ${m.cpu.toFixed(2)} s CPU\n`);
   };
   for (let round = 0; round < args.repeat; round++) {
     for (const tool of chosen) {
@@ -255,9 +293,12 @@ async function main(): Promise<void> {
 
   const out: string[] = [];
   out.push(`\nstream ${args.sizeMiB} MiB mixed (SQL text, incompressible, page-like); tree ${args.files} files, ${(treeBytes / 1048576).toFixed(0)} MiB`);
-  out.push(`${'tool'.padEnd(8)}${'step'.padEnd(10)}${'seconds'.padStart(8)}${'MB/s'.padStart(9)}${'repo MiB'.padStart(10)}${'RSS MiB'.padStart(9)}`);
+  out.push(`${'tool'.padEnd(8)}${'step'.padEnd(10)}${'seconds'.padStart(8)}${'CPU s'.padStart(8)}${'MB/s'.padStart(9)}${'repo MiB'.padStart(10)}${'RSS MiB'.padStart(9)}`);
   for (const r of rows) {
-    out.push(`${r.tool.padEnd(8)}${r.step.padEnd(10)}${r.seconds.toFixed(2).padStart(8)}${r.mbps.toFixed(0).padStart(9)}${r.repoMiB.toFixed(1).padStart(10)}${r.rssMiB.toFixed(0).padStart(9)}`);
+    out.push(
+      `${r.tool.padEnd(8)}${r.step.padEnd(10)}${r.seconds.toFixed(2).padStart(8)}${r.cpu.toFixed(2).padStart(8)}${r.mbps.toFixed(0).padStart(9)}` +
+        `${r.repoMiB.toFixed(1).padStart(10)}${r.rssMiB.toFixed(0).padStart(9)}`,
+    );
   }
   const best = (tool: string, stepName: string) => {
     const list = rows.filter((r) => r.tool === tool && r.step === stepName);
