@@ -117,3 +117,41 @@ test('chunks cut by the reader worker from a file descriptor equal those cut in-
   assert.equal(slotsB.available, 3, 'every slot is back in the pool');
   assert.equal(slotsA.available, 3);
 });
+
+test('the WebAssembly scan over the slots cuts exactly where the JavaScript scan does', async () => {
+  const { SlotPool } = await import('../../src/repo/content/slot-pool.js');
+  const cases: { params: ChunkerParams; data: Uint8Array }[] = [
+    { params: SMALL, data: pseudoRandomBytes(200_000, 5) },
+    { params: { min: 64, avg: 256, max: 1024 }, data: pseudoRandomBytes(50_000, 6) },
+    // Text-like data with long runs: cuts land at max and inside runs.
+    { params: SMALL, data: Uint8Array.from({ length: 120_000 }, (_, i) => (i % 7000 < 3000 ? 0 : 97 + (i % 13))) },
+  ];
+  for (const { params, data } of cases) {
+    const slots = new SlotPool(1, data.length);
+    const scanner = slots.useGear(gear);
+    assert.ok(scanner !== undefined, 'the WebAssembly kernel loads here');
+    const inSlot = slots.view(0, data.length);
+    inSlot.set(data);
+    const cuts = (chunker: Chunker, bytes: Uint8Array): number[] => {
+      const out: number[] = [];
+      let pos = 0;
+      while (pos < bytes.length) {
+        pos = chunker.next(bytes, pos);
+        if (chunker.cut) out.push(pos);
+      }
+      return out;
+    };
+    const wasm = cuts(new Chunker(gear, params, scanner), inSlot);
+    const js = cuts(new Chunker(gear, params), Uint8Array.from(data));
+    assert.ok(js.length > 3);
+    assert.deepEqual(wasm, js);
+  }
+});
+
+test('a chunker refuses a scanner whose memory holds another gear table', async () => {
+  const { SlotPool } = await import('../../src/repo/content/slot-pool.js');
+  const slots = new SlotPool(1, 4096);
+  const scanner = slots.useGear(gear);
+  assert.ok(scanner !== undefined);
+  assert.throws(() => new Chunker(gearTable(new Uint8Array(32).fill(8)), SMALL, scanner), /another gear table/);
+});

@@ -9,6 +9,7 @@ import { BufferPool } from '../../bytes/buffer-pool.js';
 import { type Entry, type SafePath, toSafePath } from '../../entry.js';
 import { errorMessage, UsageError } from '../../errors.js';
 import { Meter } from '../../filter/meter.js';
+import { FdReader } from '../../repo/content/chunk-sources.js';
 import { prestartPool, WriteSession } from '../../repo/content/write-session.js';
 import { Archiver, type DirMeta } from '../../repo/snapshot/archiver.js';
 import { listSnapshots, resolveSnapshot, shortId, type SnapshotRef } from '../../repo/snapshot/snapshots.js';
@@ -142,12 +143,15 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
   const stdin = streams.some((s) => s.kind === 'stdin') ? binaryStdin(ctx, 'the stream for --stdin') : undefined;
 
   // The worker threads load their modules while the password is checked (scrypt runs off this thread).
+  // Real stdin (a pipe or file) is read and cut by a thread of its own; another stream here is read in-process.
   const workers = prestartPool(options.workers === undefined ? undefined : parseCount(options.workers, '--workers', 1, 16));
+  const stdinFd = (stdin as { fd?: unknown } | undefined)?.fd;
+  const stdinReader = stdin !== undefined && stdinFd === 0 && ctx.stdin === process.stdin ? new FdReader(0) : undefined;
   let opened;
   try {
     opened = await openRepository(ctx, options, { exclusive: false, purpose: 'snapshot' }, options.host === undefined ? {} : { host: options.host });
   } catch (err) {
-    await workers.close();
+    await Promise.all([workers.close(), stdinReader?.close()]);
     throw err;
   }
   const { repo } = opened;
@@ -188,9 +192,7 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
 
     for (const spec of streams) {
       if (spec.kind === 'stdin') {
-        // Real stdin (a pipe or file) is read and cut by a worker thread; another stream here is read in-process.
-        const fd = (stdin as { fd?: unknown }).fd;
-        const content = fd === 0 && ctx.stdin === process.stdin ? { fd: 0 } : (stdin as AsyncIterable<Uint8Array>);
+        const content = stdinReader ?? (stdin as AsyncIterable<Uint8Array>);
         await archiver.addStream(spec.name, content, { mode: 0o600, mtimeMs: time.getTime() }, { kind: 'stdin' });
       } else {
         const source = commandEntry(spec.name, spec.argv, {
@@ -248,7 +250,7 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
     throw err;
   } finally {
     if (timer !== undefined) clearInterval(timer);
-    await workers.close();
+    await Promise.all([workers.close(), stdinReader?.close()]);
     await opened.close();
   }
 }

@@ -5,14 +5,12 @@
  */
 import { Worker } from 'node:worker_threads';
 import { SluiceError } from '../../errors.js';
-import type { ChunkReaderEvent, ChunkReaderSetup } from '../workers/chunk-reader-worker.js';
+import type { ChunkReaderEvent, ChunkReaderMessage } from '../workers/chunk-reader-worker.js';
 import { Chunker, type ChunkerParams } from './chunker.js';
+import { type ChunkRef, SlotCutter } from './slot-cutter.js';
 import type { SlotPool } from './slot-pool.js';
 
-export interface ChunkRef {
-  slot: number;
-  length: number;
-}
+export type { ChunkRef } from './slot-cutter.js';
 
 export interface ChunkSource {
   chunks: AsyncIterable<ChunkRef>;
@@ -20,7 +18,7 @@ export interface ChunkSource {
   readonly bytes: number;
 }
 
-/** Cuts `source` on this thread. */
+/** Cuts `source` on this thread (copying its pieces into the slots, where they are scanned). */
 export function mainThreadChunks(
   source: AsyncIterable<Uint8Array>,
   slots: SlotPool,
@@ -31,10 +29,7 @@ export function mainThreadChunks(
 ): ChunkSource {
   const state = { bytes: 0 };
   async function* run(): AsyncGenerator<ChunkRef> {
-    const chunker = new Chunker(gear, params);
-    let slot = -1;
-    let fill = 0;
-    let view: Uint8Array = new Uint8Array(0);
+    const cutter = new SlotCutter(new Chunker(gear, params, slots.useGear(gear)), (slot) => slots.view(slot));
     try {
       for await (const piece of source) {
         signal?.throwIfAborted();
@@ -42,29 +37,35 @@ export function mainThreadChunks(
         onBytes?.(piece.length);
         let pos = 0;
         while (pos < piece.length) {
-          if (slot < 0) {
-            slot = await slots.acquire();
-            fill = 0;
-            view = slots.view(slot);
+          if (!cutter.hasSlot) cutter.setSlot(await slots.acquire());
+          const chunk = cutter.cut();
+          if (chunk !== undefined) {
+            yield chunk;
+            continue;
           }
-          const end = chunker.next(piece, pos);
-          view.set(piece.subarray(pos, end), fill);
-          fill += end - pos;
-          pos = end;
-          if (chunker.cut) {
-            const done = { slot, length: fill };
-            slot = -1;
-            yield done;
-          }
+          const n = Math.min(cutter.target().max, piece.length - pos);
+          cutter.append(piece.subarray(pos, pos + n));
+          pos += n;
         }
       }
-      if (slot >= 0 && fill > 0) {
-        const done = { slot, length: fill };
-        slot = -1;
-        yield done;
+      for (;;) {
+        if (!cutter.hasSlot) {
+          if (!cutter.hasCarry) break;
+          cutter.setSlot(await slots.acquire());
+        }
+        const chunk = cutter.cut();
+        if (chunk !== undefined) {
+          yield chunk;
+          continue;
+        }
+        const last = cutter.finish();
+        if (last.unused !== undefined) slots.release(last.unused);
+        if (last.chunk !== undefined) yield last.chunk;
+        break;
       }
     } finally {
-      if (slot >= 0) slots.release(slot);
+      const held = cutter.takeSlot();
+      if (held !== undefined) slots.release(held);
     }
   }
   return {
@@ -77,30 +78,80 @@ export function mainThreadChunks(
 
 const READER_URL = new URL('../workers/chunk-reader-worker.js', import.meta.url);
 
-/** Cuts what file descriptor `fd` delivers on a worker thread. */
-export function workerChunks(fd: number, slots: SlotPool, gear: Int32Array, params: ChunkerParams, onBytes?: (n: number) => void, signal?: AbortSignal): ChunkSource {
+/**
+ * The thread that reads and cuts a file descriptor (stdin), started early: its module loads while the
+ * password is checked, and it waits for its setup (slots, gear table) from `workerChunks`.
+ */
+export class FdReader {
+  readonly #worker: Worker;
+  readonly #events: ChunkReaderEvent[] = [];
+  #failure: Error | undefined;
+  #wake: (() => void) | undefined;
+  #used = false;
+
+  constructor(readonly fd: number) {
+    this.#worker = new Worker(READER_URL, { workerData: { fd } });
+    this.#worker.on('message', (e: ChunkReaderEvent) => {
+      this.#events.push(e);
+      this.#notify();
+    });
+    this.#worker.on('error', (err: unknown) => {
+      this.#failure ??= err instanceof Error ? err : new Error(String(err));
+      this.#notify();
+    });
+    this.#worker.on('exit', () => {
+      this.#failure ??= new Error('the stdin reader stopped');
+      this.#notify();
+    });
+  }
+
+  #notify(): void {
+    this.#wake?.();
+    this.#wake = undefined;
+  }
+
+  post(message: ChunkReaderMessage): void {
+    this.#worker.postMessage(message);
+  }
+
+  /** The next event, waiting for one; throws when the thread failed. */
+  async next(): Promise<ChunkReaderEvent> {
+    for (;;) {
+      const event = this.#events.shift();
+      if (event !== undefined) return event;
+      if (this.#failure !== undefined) throw this.#failure;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
+  }
+
+  /** Marks the reader as consumed (a descriptor is read once). */
+  use(): void {
+    if (this.#used) throw new Error('this reader was used already');
+    this.#used = true;
+  }
+
+  async close(): Promise<void> {
+    this.#failure ??= new Error('the stdin reader was stopped');
+    await this.#worker.terminate();
+  }
+}
+
+/** Cuts what a file descriptor delivers on a worker thread (`reader`: started earlier, or a descriptor). */
+export function workerChunks(
+  source: FdReader | number,
+  slots: SlotPool,
+  gear: Int32Array,
+  params: ChunkerParams,
+  onBytes?: (n: number) => void,
+  signal?: AbortSignal,
+): ChunkSource {
   const state = { bytes: 0 };
   async function* run(): AsyncGenerator<ChunkRef> {
-    const setup: ChunkReaderSetup = { fd, slots: slots.buffer, slotBytes: slots.slotBytes, gear, chunker: params };
-    const worker = new Worker(READER_URL, { workerData: setup });
-    const events: ChunkReaderEvent[] = [];
-    let wake: (() => void) | undefined;
-    let failure: Error | undefined;
-    const notify = (): void => {
-      wake?.();
-      wake = undefined;
-    };
-    worker.on('message', (e: ChunkReaderEvent) => {
-      events.push(e);
-      notify();
-    });
-    worker.on('error', (err: unknown) => {
-      failure ??= err instanceof Error ? err : new Error(String(err));
-      notify();
-    });
-    worker.on('exit', () => {
-      failure ??= new Error('the stdin reader stopped');
-      notify();
+    const reader = typeof source === 'number' ? new FdReader(source) : source;
+    reader.use();
+    slots.useGear(gear);
+    reader.post({
+      setup: { slots: slots.buffer, ...(slots.memory === undefined ? {} : { memory: slots.memory }), slotBase: slots.base, slotBytes: slots.slotBytes, gear, chunker: params },
     });
     // Grant every free slot to the reader, now and whenever one is released. Slots granted and not (yet)
     // announced as chunks are tracked here, so none is lost when the reader ends or fails.
@@ -110,7 +161,7 @@ export function workerChunks(fd: number, slots: SlotPool, gear: Int32Array, para
       if (ended) return;
       for (let slot = slots.tryAcquire(); slot !== undefined; slot = slots.tryAcquire()) {
         outstanding.add(slot);
-        worker.postMessage({ grant: slot });
+        reader.post({ grant: slot });
       }
     };
     const previous = slots.onFree;
@@ -119,12 +170,7 @@ export function workerChunks(fd: number, slots: SlotPool, gear: Int32Array, para
     try {
       for (;;) {
         signal?.throwIfAborted();
-        const event = events.shift();
-        if (event === undefined) {
-          if (failure !== undefined) throw failure;
-          await new Promise<void>((resolve) => (wake = resolve));
-          continue;
-        }
+        const event = await reader.next();
         if ('error' in event) throw new SluiceError('E_READ', `reading stdin failed: ${event.error}`);
         if ('end' in event) {
           ended = true;
@@ -140,7 +186,7 @@ export function workerChunks(fd: number, slots: SlotPool, gear: Int32Array, para
     } finally {
       ended = true;
       slots.onFree = previous;
-      await worker.terminate();
+      await reader.close();
       // Whatever the reader held and did not hand over goes back (the thread is gone).
       for (const slot of outstanding) slots.release(slot);
     }

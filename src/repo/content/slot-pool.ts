@@ -1,10 +1,19 @@
 /**
- * Fixed slots of one SharedArrayBuffer where the chunker puts chunks and the workers read them.
+ * Fixed slots of one shared memory where the chunker puts chunks and the workers read them.
  * Slots are the backup's bounded queue: when every slot is taken, the reader waits, so memory stays at
  * `count × slotBytes` whatever the input size. Reused buffers also avoid first-touch page faults.
+ *
+ * The memory is a shared WebAssembly memory (gear-scan.ts) so the chunker's scan kernel can read the
+ * slots in place; slot i starts at `base + i × slotBytes`.
  */
+import { chunkMemory, GearScanner, SLOT_AREA_OFFSET, type WasmMemory } from './gear-scan.js';
+
 export class SlotPool {
   readonly buffer: SharedArrayBuffer;
+  /** The WebAssembly memory behind `buffer` (undefined where the scan kernel is not available). */
+  readonly memory: WasmMemory | undefined;
+  /** Offset of slot 0 in `buffer`. */
+  readonly base = SLOT_AREA_OFFSET;
   readonly #free: number[];
   readonly #waiters: ((slot: number) => void)[] = [];
 
@@ -12,7 +21,9 @@ export class SlotPool {
     readonly count: number,
     readonly slotBytes: number,
   ) {
-    this.buffer = new SharedArrayBuffer(count * slotBytes);
+    const { memory, buffer } = chunkMemory(count * slotBytes);
+    this.memory = memory;
+    this.buffer = buffer;
     this.#free = Array.from({ length: count }, (_, i) => count - 1 - i);
   }
 
@@ -44,7 +55,19 @@ export class SlotPool {
     }
   }
 
+  #scanner: GearScanner | undefined | null = null;
+
+  /**
+   * Puts the gear table where the scan kernel reads it (before any chunker uses these slots; one
+   * table per pool) and returns this thread's scanner (undefined: chunkers scan in JavaScript).
+   */
+  useGear(gear: Int32Array): GearScanner | undefined {
+    if (this.#scanner === null) this.#scanner = GearScanner.over(this.memory);
+    if (this.#scanner !== undefined && !this.#scanner.hasGear(gear)) this.#scanner.setGear(gear);
+    return this.#scanner;
+  }
+
   view(slot: number, length = this.slotBytes): Uint8Array {
-    return new Uint8Array(this.buffer, slot * this.slotBytes, length);
+    return new Uint8Array(this.buffer, this.base + slot * this.slotBytes, length);
   }
 }

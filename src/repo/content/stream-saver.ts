@@ -2,10 +2,10 @@
  * Stores one byte stream (a file, stdin, a command's output) as data blobs; returns its chunk ids,
  * length and SHA-256.
  *
- * The main thread only cuts chunks (copying each input byte once, into a shared slot). For each chunk the
- * hashing worker feeds the stream's SHA-256 (in order) while a sealing worker computes the keyed id; a
- * known id is done, a new one is compressed and sealed (by a sealing worker) and goes into a pack. A slot is released only when its
- * chunk is in a pack, so the slots bound everything in flight: memory does not grow with the input.
+ * Chunks are cut into shared slots (by the stdin reader thread, or on this thread). For each chunk the
+ * hashing worker feeds the stream's SHA-256 (in order) and computes the keyed id; a known id is done, a
+ * new one is compressed and sealed by a sealing worker and goes into a pack. A slot is released only when
+ * its chunk is in a pack, so the slots bound everything in flight: memory does not grow with the input.
  */
 import { ID_BYTES, ObjectKind } from '../format.js';
 import type { CryptoPool } from '../workers/crypto-pool.js';
@@ -64,12 +64,10 @@ export async function saveStream(deps: StreamSaverDeps, source: ChunkSource): Pr
 
   const dispatch = ({ slot, length }: ChunkRef): void => {
     const index = chunks++;
-    // The stream digest (ordered, one worker) and the chunk id (any worker) run at once.
-    const digested = pool.update(slot, length, stream);
-    digested.catch(() => undefined);
     const task = (async () => {
       try {
-        const id = await pool.id(slot, length);
+        // The hashing worker feeds the stream digest (in dispatch order) and returns the chunk id.
+        const id = await pool.hash(slot, length, stream);
         ids.set(index, id);
         if (writer.reserve(id)) {
           const sealed = await pool.seal(ObjectKind.data, id, { slot, length }, level);
@@ -78,10 +76,8 @@ export async function saveStream(deps: StreamSaverDeps, source: ChunkSource): Pr
           await writer.add('data', id, sealed.parts, length);
         }
       } finally {
-        await digested.catch(() => undefined);
         slots.release(slot);
       }
-      await digested;
     })();
     inflight.add(task);
     task.then(

@@ -11,7 +11,7 @@ import type { Repository } from '../repository.js';
 import { CryptoPool } from '../workers/crypto-pool.js';
 import { BlobWriter } from './blob-writer.js';
 import { SlotPool } from './slot-pool.js';
-import { mainThreadChunks, workerChunks } from './chunk-sources.js';
+import { FdReader, mainThreadChunks, workerChunks } from './chunk-sources.js';
 import { type SavedStream, saveStream } from './stream-saver.js';
 
 export interface WriteSessionOptions {
@@ -58,7 +58,7 @@ export class WriteSession {
     this.pool = options.pool ?? new CryptoPool({ sealers: options.sealers ?? defaultSealers(), hasher: true });
     if (!this.pool.hasHasher) throw new Error('a write session needs a pool with a hashing worker');
     this.slots = new SlotPool(options.slots ?? 4 + 3 * this.pool.sealers, repo.config.chunker.max);
-    this.pool.setup({ keys: repo.workerKeys, slots: this.slots.buffer, slotBytes: this.slots.slotBytes });
+    this.pool.setup({ keys: repo.workerKeys, slots: this.slots.buffer, slotBase: this.slots.base, slotBytes: this.slots.slotBytes });
     this.level = options.level ?? repo.config.compressionLevel;
     this.writer = new BlobWriter(repo, {
       packSize: options.packSize ?? repo.config.packSize,
@@ -68,10 +68,10 @@ export class WriteSession {
   }
 
   /**
-   * Stores a byte stream. `source` is an async iterable (cut on this thread) or `{ fd }`: a file
-   * descriptor (stdin) read and cut by a worker thread.
+   * Stores a byte stream. `source` is an async iterable (cut on this thread), or a file descriptor
+   * (stdin) read and cut by a worker thread: `{ fd }`, or an FdReader started earlier.
    */
-  saveStream(source: AsyncIterable<Uint8Array> | { fd: number }, onBytes?: (n: number) => void): Promise<SavedStream> {
+  saveStream(source: AsyncIterable<Uint8Array> | { fd: number } | FdReader, onBytes?: (n: number) => void): Promise<SavedStream> {
     const counted = (n: number): void => {
       this.bytesRead += n;
       onBytes?.(n);
@@ -80,9 +80,11 @@ export class WriteSession {
     const params = this.repo.config.chunker;
     const signal = this.options.signal;
     const chunks =
-      'fd' in source
-        ? workerChunks(source.fd, this.slots, gear, params, counted, signal)
-        : mainThreadChunks(source, this.slots, gear, params, counted, signal);
+      source instanceof FdReader
+        ? workerChunks(source, this.slots, gear, params, counted, signal)
+        : 'fd' in source
+          ? workerChunks(source.fd, this.slots, gear, params, counted, signal)
+          : mainThreadChunks(source, this.slots, gear, params, counted, signal);
     return saveStream(
       { writer: this.writer, pool: this.pool, slots: this.slots, level: this.level, ...(signal === undefined ? {} : { signal }) },
       chunks,

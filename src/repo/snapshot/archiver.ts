@@ -14,6 +14,7 @@
 import { type Entry, type SafePath, parentOf } from '../../entry.js';
 import { SluiceError, UsageError } from '../../errors.js';
 import { fromHex, toHex } from '../crypto/blob-id.js';
+import type { FdReader } from '../content/chunk-sources.js';
 import type { SavedStream } from '../content/stream-saver.js';
 import type { WriteSession } from '../content/write-session.js';
 import type { Repository } from '../repository.js';
@@ -218,7 +219,7 @@ export class Archiver {
    */
   async addStream(
     at: SafePath,
-    content: AsyncIterable<Uint8Array> | { fd: number },
+    content: AsyncIterable<Uint8Array> | { fd: number } | FdReader,
     meta: DirMeta,
     source: { kind: 'stdin' } | { kind: 'command'; result: Promise<ProducerResult> },
   ): Promise<FileNode> {

@@ -1,5 +1,5 @@
 /**
- * The main thread's side of the crypto workers: one hasher (chunk ids and stream digests, in order) and
+ * The main thread's side of the crypto workers: one hasher (stream digests and chunk ids, in order) and
  * a few sealers (compress + seal, open + verify). Each call returns a promise; callers bound how many
  * are in flight (the chunk slots do that for backups, the read-ahead window for restores).
  */
@@ -77,6 +77,7 @@ function rebuildError(e: WorkerError): Error {
 export interface PoolSetup {
   keys: WorkerKeys;
   slots?: SharedArrayBuffer;
+  slotBase?: number;
   slotBytes?: number;
 }
 
@@ -107,7 +108,12 @@ export class CryptoPool {
 
   /** Hands keys and slots to every worker (messages are ordered: they arrive before any later request). */
   setup(setup: PoolSetup): void {
-    const message: WorkerSetup = { keys: setup.keys, slotBytes: setup.slotBytes ?? 0, ...(setup.slots === undefined ? {} : { slots: setup.slots }) };
+    const message: WorkerSetup = {
+      keys: setup.keys,
+      slotBase: setup.slotBase ?? 0,
+      slotBytes: setup.slotBytes ?? 0,
+      ...(setup.slots === undefined ? {} : { slots: setup.slots }),
+    };
     for (const w of [...this.#sealers, ...(this.#hasher === undefined ? [] : [this.#hasher])]) w.setup(message);
   }
 
@@ -119,15 +125,13 @@ export class CryptoPool {
     return ++this.#stream;
   }
 
-  /** Feeds the chunk in `slot` to `stream`'s SHA-256 (in call order); resolves when the slot was read. */
-  async update(slot: number, length: number, stream: number): Promise<void> {
-    await this.#hashWorker().call({ op: 'update', slot, length, stream });
-  }
-
-  /** The keyed id of the chunk in `slot` (on the least busy sealing worker). */
-  async id(slot: number, length: number): Promise<Uint8Array> {
-    const reply = await this.#sealer().call({ op: 'id', slot, length });
-    return (reply as Extract<Reply, { op: 'id' }>).id;
+  /**
+   * Feeds the chunk in `slot` to `stream`'s SHA-256 (in call order) and returns its keyed id (both on
+   * the hashing worker).
+   */
+  async hash(slot: number, length: number, stream: number): Promise<Uint8Array> {
+    const reply = await this.#hashWorker().call({ op: 'hash', slot, length, stream });
+    return (reply as Extract<Reply, { op: 'hash' }>).id;
   }
 
   /** SHA-256 and length of everything hashed for `stream`; ends the stream. */

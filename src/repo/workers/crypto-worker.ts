@@ -22,23 +22,23 @@ function keyed(): { codec: BlobCodec; idKey: Buffer } {
 
 function slotView(slot: number, length: number): Uint8Array {
   if (setup?.slots === undefined) throw new Error('this worker has no chunk slots');
-  if (length > setup.slotBytes || slot < 0 || (slot + 1) * setup.slotBytes > setup.slots.byteLength) throw new Error('bad slot');
-  return new Uint8Array(setup.slots, slot * setup.slotBytes, length);
+  const start = setup.slotBase + slot * setup.slotBytes;
+  if (length > setup.slotBytes || slot < 0 || start + setup.slotBytes > setup.slots.byteLength) throw new Error('bad slot');
+  return new Uint8Array(setup.slots, start, length);
 }
 
 function handle(request: Request): { reply: Reply; transfer: ArrayBuffer[] } {
   switch (request.op) {
-    case 'update': {
+    case 'hash': {
+      // The stream's SHA-256 (requests arrive in stream order) and the chunk's keyed id, in one pass
+      // over the slot while it is in this core's cache.
       const view = slotView(request.slot, request.length);
       let s = streams.get(request.stream);
       if (s === undefined) streams.set(request.stream, (s = { hash: createHash('sha256'), bytes: 0 }));
       s.hash.update(view);
       s.bytes += view.length;
-      return { reply: { op: 'update' }, transfer: [] };
-    }
-    case 'id': {
-      const id = Blake3Hasher.newKeyed(keyed().idKey).update(slotView(request.slot, request.length)).digestBuffer();
-      return { reply: { op: 'id', id: new Uint8Array(id) }, transfer: [] };
+      const id = Blake3Hasher.newKeyed(keyed().idKey).update(view).digestBuffer();
+      return { reply: { op: 'hash', id: new Uint8Array(id) }, transfer: [] };
     }
     case 'digest': {
       const s = streams.get(request.stream) ?? { hash: createHash('sha256'), bytes: 0 };

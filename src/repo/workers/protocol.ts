@@ -11,19 +11,19 @@ export interface WorkerSetup {
   keys: WorkerKeys;
   /** Chunk slots shared with the main thread (undefined for workers that only open blobs). */
   slots?: SharedArrayBuffer;
+  /** Offset of slot 0 in `slots`, and the size of a slot. */
+  slotBase: number;
   slotBytes: number;
 }
 
 export type Request =
-  | { op: 'update'; slot: number; length: number; stream: number }
-  | { op: 'id'; slot: number; length: number }
+  | { op: 'hash'; slot: number; length: number; stream: number }
   | { op: 'digest'; stream: number }
   | { op: 'seal'; kind: ObjectKind; id: Uint8Array; slot: number; length: number; bytes?: Uint8Array; level: number }
   | { op: 'open'; kind: ObjectKind; id: Uint8Array; envelope: Uint8Array; rawLength: number; object: string };
 
 export type Reply =
-  | { op: 'update' }
-  | { op: 'id'; id: Uint8Array }
+  | { op: 'hash'; id: Uint8Array }
   | { op: 'digest'; sha256: string; bytes: number }
   | { op: 'seal'; parts: Uint8Array[]; compressed: boolean }
   | { op: 'open'; data: Uint8Array };
