@@ -155,3 +155,44 @@ test('a chunker refuses a scanner whose memory holds another gear table', async 
   assert.ok(scanner !== undefined);
   assert.throws(() => new Chunker(gearTable(new Uint8Array(32).fill(8)), SMALL, scanner), /another gear table/);
 });
+
+test('stdin as a pipe: the reader thread (woken by libuv, pausing without slots) cuts what the main thread cuts', async (t) => {
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const { tempDir } = await import('../helpers/tmp.js');
+  const { sh } = await import('../helpers/cli.js');
+  const { SlotPool } = await import('../../src/repo/content/slot-pool.js');
+  const child = await import('./pipe-reader-child.js');
+  const data = pseudoRandomBytes(2_000_000, 31);
+  const path = join(await tempDir(t), 'input');
+  writeFileSync(path, data);
+  const slots = new SlotPool(3, child.CHILD_PARAMS.max);
+  const pieces = (async function* () {
+    for (let i = 0; i < data.length; i += 50_000) yield data.subarray(i, i + 50_000);
+  })();
+  const expected = await child.describeChunks(child.mainThreadChunks(pieces, slots, child.CHILD_GEAR, child.CHILD_PARAMS), slots);
+  const script = fileURLToPath(new URL('./pipe-reader-child.js', import.meta.url));
+  // A producer that pauses mid-stream (the reader waits for data) and a fast one (it waits for slots).
+  // With 2 slots held for a while, reads land in the small landing buffer (no slot is free when libuv
+  // asks for a buffer); with 8 slots released at once, most go straight into a slot.
+  for (const producer of [`(head -c 900001 ${path}; sleep 0.3; tail -c +900002 ${path})`, `cat ${path}`]) {
+    for (const [count, holdMs] of [[2, 5], [8, 0]] as const) {
+      const r = await sh(`${producer} | node ${script} ${count} ${holdMs}`);
+      assert.equal(r.status, 0, r.stderr.toString());
+      const got = JSON.parse(r.stdout.toString()) as typeof expected;
+      assert.deepEqual(got.chunks, expected.chunks);
+      assert.equal(got.bytes, data.length);
+      assert.equal(got.free, count, 'every slot is back in the pool');
+    }
+  }
+});
+
+test('an empty pipe on stdin gives no chunks and ends', async () => {
+  const { fileURLToPath } = await import('node:url');
+  const { sh } = await import('../helpers/cli.js');
+  const script = fileURLToPath(new URL('./pipe-reader-child.js', import.meta.url));
+  const r = await sh(`true | node ${script} 2 0`);
+  assert.equal(r.status, 0, r.stderr.toString());
+  assert.deepEqual(JSON.parse(r.stdout.toString()), { chunks: [], bytes: 0, free: 2 });
+});

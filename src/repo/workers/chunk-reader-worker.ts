@@ -12,7 +12,7 @@
  * The thread is never blocked in read(2): it could not be stopped then, and the process could not exit,
  * while the producer stays silent.
  */
-import { fstatSync, openSync, readSync } from 'node:fs';
+import { constants, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Chunker, type ChunkerParams } from '../content/chunker.js';
@@ -82,8 +82,11 @@ function readInto(view: Uint8Array, at: number, max: number): number {
  */
 function openPipe(): number | undefined {
   try {
-    if (!fstatSync(fd).isFIFO()) return undefined;
-    return openSync(`/proc/self/fd/${fd}`, 'r');
+    // Only anonymous pipes: reopening a named FIFO waits for a writer, or (non-blocking) never reports
+    // the end once its writer is gone.
+    const path = `/proc/self/fd/${fd}`;
+    if (!fstatSync(fd).isFIFO() || !readlinkSync(path).startsWith('pipe:')) return undefined;
+    return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
     return undefined;
   }
@@ -125,13 +128,16 @@ async function readLoop(cutter: SlotCutter): Promise<number> {
 }
 
 /**
- * Reads a pipe through libuv into a landing buffer (small, so it stays in cache) and copies it into the
- * slots, pausing while no slot is granted. Returns the bytes read. (libuv can read straight into a
- * buffer we choose, but it picks the next buffer right after each read, before the next slot is known.)
+ * Reads a pipe through libuv straight into the slots, pausing while no slot is granted. Returns the
+ * bytes read. libuv asks for the buffer of the next read right after each read (onread's `buffer`
+ * function): when the next chunk's slot is known then, that is the slot itself; otherwise (no slot
+ * granted yet) a small landing buffer, copied into a slot once one is granted.
  */
 function pipeLoop(cutter: SlotCutter, pipeFd: number): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     const landing = new Uint8Array(STEP_BYTES);
+    /** The buffer libuv reads into next: the landing buffer, or the current slot's target. */
+    let armed: Uint8Array = landing;
     let staged = 0;
     let stagedLength = 0;
     let bytes = 0;
@@ -171,17 +177,32 @@ function pipeLoop(cutter: SlotCutter, pipeFd: number): Promise<number> {
       resolve(bytes);
       return false;
     };
+    // While a slot target is armed, nothing else appends to the cutter: staged bytes exist only after a
+    // read into the landing buffer, and the slot does not change until that read completes.
+    const arm = (): Uint8Array => {
+      if (!finished && cutter.hasSlot && stagedLength === 0) {
+        const t = cutter.target();
+        armed = t.view.subarray(t.at, t.at + t.max);
+      } else {
+        armed = landing;
+      }
+      return armed;
+    };
     const socket = new Socket({
       fd: pipeFd,
       readable: true,
       writable: false,
       onread: {
-        buffer: landing,
+        buffer: arm,
         callback: (n: number) => {
-          staged = 0;
-          stagedLength = n;
           bytes += n;
-          // false pauses the socket until a grant lets pump() place the rest.
+          if (armed === landing) {
+            staged = 0;
+            stagedLength = n;
+          } else {
+            cutter.appended(n);
+          }
+          // false pauses the socket until a grant lets pump() go on.
           return pump();
         },
       },
