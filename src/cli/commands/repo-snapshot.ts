@@ -225,7 +225,7 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
           onSkip: (path, reason) => warn(ctx, `skipped ${dir}/${path}: ${reason}`),
           ...(exclude === undefined ? {} : { exclude: (path: SafePath) => exclude(`${dir === '/' ? '' : dir}/${path}`) }),
         });
-        await archiver.addTree(at, dir, await dirMeta(dir), recycled(entries, pool));
+        await archiver.addTree(at, dir, await dirMeta(dir), recycled(entries, pool), { readFrom: dir });
       } else if (at !== '') {
         const entry = await fileEntryFor(dir, toSafePath(at.slice(at.lastIndexOf('/') + 1)));
         await archiver.addEntry(at, dir, entry);

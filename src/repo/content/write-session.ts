@@ -9,10 +9,13 @@ import { toHex } from '../crypto/blob-id.js';
 import { ObjectKind } from '../format.js';
 import type { Repository } from '../repository.js';
 import { CryptoPool } from '../workers/crypto-pool.js';
+import type { FileDigest } from '../workers/small-files.js';
 import { BlobWriter } from './blob-writer.js';
 import { SlotPool } from './slot-pool.js';
 import { FdReader, mainThreadChunks, workerChunks } from './chunk-sources.js';
 import { type SavedStream, saveStream } from './stream-saver.js';
+
+export type SmallFileResult = { saved: SavedStream } | { tooLarge: true } | { error: { code: string; message: string } };
 
 export interface WriteSessionOptions {
   /** zstd level for data blobs (default: the repository's). */
@@ -112,6 +115,47 @@ export class WriteSession {
       newChunks = 1;
     }
     return { ids: Uint8Array.from(id), chunks: 1, size: bytes.length, sha256, newChunks, newBytes: newChunks * bytes.length };
+  }
+
+  /**
+   * Stores a batch of small files read by path on a sealing worker (each at most `maxBytes`, which must
+   * be at most the chunker's `min`: one chunk per file). The worker reads and hashes them; the ones the
+   * repository lacks are sealed there too and go into packs here. A file found larger than `maxBytes`
+   * is reported `tooLarge` (the caller stores it as a stream); one that cannot be read, `error`.
+   */
+  async saveSmallFiles(files: readonly { path: string; size: number }[], maxBytes: number): Promise<SmallFileResult[]> {
+    if (maxBytes > this.repo.config.chunker.min) throw new Error('saveSmallFiles: files larger than one chunk');
+    const { batch, files: digests } = await this.pool.readFiles(
+      files.map((f) => f.path),
+      files.map((f) => f.size),
+      maxBytes,
+    );
+    const results: SmallFileResult[] = [];
+    const toSeal: number[] = [];
+    for (let i = 0; i < digests.length; i++) {
+      const d = digests[i] as FileDigest;
+      if ('error' in d) {
+        results.push({ error: d.error });
+        continue;
+      }
+      if ('tooLarge' in d) {
+        results.push({ tooLarge: true });
+        continue;
+      }
+      this.bytesRead += d.size;
+      const isNew = d.size > 0 && this.writer.reserve(d.id);
+      if (isNew) toSeal.push(i);
+      results.push({
+        saved: { ids: d.size === 0 ? new Uint8Array(0) : d.id, chunks: d.size === 0 ? 0 : 1, size: d.size, sha256: d.sha256, newChunks: isNew ? 1 : 0, newBytes: isNew ? d.size : 0 },
+      });
+    }
+    // Always answered, even with nothing to seal: the worker drops the batch's bytes then.
+    const envelopes = await this.pool.sealFiles(batch, toSeal, ObjectKind.data, this.level);
+    for (let k = 0; k < toSeal.length; k++) {
+      const d = digests[toSeal[k] as number] as Extract<FileDigest, { id: Uint8Array }>;
+      await this.writer.add('data', d.id, [envelopes[k] as Uint8Array], d.size);
+    }
+    return results;
   }
 
   /** Stores a tree or content-list blob (sealed on this thread: they are small); returns its id. */

@@ -11,13 +11,15 @@
  *
  * Nothing is visible until `commit`: packs, then index objects, then the snapshot object, last.
  */
+import { join } from 'node:path';
 import { type Entry, type SafePath, parentOf } from '../../entry.js';
 import { SluiceError, UsageError } from '../../errors.js';
 import { fromHex, toHex } from '../crypto/blob-id.js';
 import type { FdReader } from '../content/chunk-sources.js';
 import type { SavedStream } from '../content/stream-saver.js';
-import type { WriteSession } from '../content/write-session.js';
+import type { SmallFileResult, WriteSession } from '../content/write-session.js';
 import type { Repository } from '../repository.js';
+import { SmallFileBatcher } from './small-file-batcher.js';
 import { type Snapshot, type SnapshotSummary, writeSnapshot } from './snapshots.js';
 import { decodeIdList, decodeTree, encodeTree, type FileNode, INLINE_CHUNKS, LIST_IDS, type NodeBase, type StreamInfo, type TreeNode } from './tree.js';
 
@@ -70,7 +72,11 @@ export interface ArchiverOptions {
   onWarning?: (message: string) => void;
 }
 
+/** Large files stored through the chunk pipeline at once. */
 const FILES_AT_ONCE = 8;
+/** Small files per batch, and bytes (by stat size) per batch, for the workers. */
+const BATCH_FILES = 64;
+const BATCH_BYTES = 2 * 1024 * 1024;
 /** Files up to this size are read whole and stored without the chunk pipeline (they are one chunk). */
 const SMALL_FILE_BYTES = 256 * 1024;
 
@@ -109,77 +115,110 @@ export class Archiver {
 
   /**
    * Adds a directory tree whose entries are relative to it, at `at` inside the snapshot ('' for the root).
-   * `origin` is what the user named (recorded in the snapshot's paths).
+   * `origin` is what the user named (recorded in the snapshot's paths). With `readFrom` (the directory
+   * on disk the entry paths are relative to), small files are read by path in batches on the workers
+   * instead of through their entries' content.
    */
-  async addTree(at: SafePath | '', origin: string, meta: DirMeta, entries: AsyncIterable<Entry>): Promise<void> {
+  async addTree(at: SafePath | '', origin: string, meta: DirMeta, entries: AsyncIterable<Entry>, options: { readFrom?: string } = {}): Promise<void> {
     this.#paths.push(origin);
     const previous = await this.#previousListing(at);
     const stack: OpenDir[] = [{ path: '', meta, nodes: [], previous }];
-    // Small files are mostly latency (a few worker round trips each), so up to FILES_AT_ONCE are stored
-    // at once; their nodes are awaited when their directory is closed, which keeps the tree order.
-    const inflight = new Set<Promise<TreeNode>>();
-    let failed: { err: unknown } | undefined;
-    const closeTop = async (): Promise<void> => {
+    // Large files are stored through the chunk pipeline, up to FILES_AT_ONCE at once; small files in
+    // batches on the workers. Nothing waits for a file where it is listed: each directory's node is a
+    // promise that settles when its files and subdirectories have, which keeps the tree order.
+    const streaming = new Set<Promise<unknown>>();
+    const pending = new Set<Promise<unknown>>();
+    /** The first failure of a file or directory (set from their promises). */
+    const failure: { err?: unknown; failed: boolean } = { failed: false };
+    const throwIfFailed = (): void => {
+      if (failure.failed) throw failure.err;
+    };
+    const track = <T>(p: Promise<T>): Promise<T> => {
+      pending.add(p);
+      p.then(
+        () => pending.delete(p),
+        (err: unknown) => {
+          pending.delete(p);
+          if (!failure.failed) Object.assign(failure, { failed: true, err });
+        },
+      );
+      return p;
+    };
+    const limit = Math.min(SMALL_FILE_BYTES, this.#repo.config.chunker.min);
+    const batcher =
+      options.readFrom === undefined
+        ? undefined
+        : new SmallFileBatcher(this.#session, limit, { files: BATCH_FILES, bytes: BATCH_BYTES, inFlight: 2 * this.#session.pool.sealers });
+    const closeTop = (): void => {
       const done = stack.pop() as OpenDir;
       const top = stack[stack.length - 1] as OpenDir;
-      const subtree = await this.#session.saveTree(encodeTree(await Promise.all(done.nodes)));
       const name = done.path.slice(done.path.lastIndexOf('/') + 1);
-      top.nodes.push({ ...nodeBase(name, done.meta), type: 'dir', subtree });
+      const node = Promise.all(done.nodes).then(
+        async (nodes): Promise<TreeNode> => ({ ...nodeBase(name, done.meta), type: 'dir', subtree: await this.#session.saveTree(encodeTree(nodes)) }),
+      );
+      top.nodes.push(track(node));
       this.progress.dirs += 1;
     };
-    for await (const entry of entries) {
-      const parent = parentOf(entry.path) ?? '';
-      while (stack.length > 1 && (stack[stack.length - 1] as OpenDir).path !== parent) await closeTop();
-      const top = stack[stack.length - 1] as OpenDir;
-      if (top.path !== parent) {
-        throw new SluiceError('E_WALK_ORDER', `entry ${JSON.stringify(entry.path)} arrived outside its directory (entries must come depth first)`, { path: entry.path });
-      }
-      const name = entry.path.slice(entry.path.lastIndexOf('/') + 1);
-      this.progress.currentPath = entry.path;
-      if (entry.kind === 'dir') {
-        const before = top.previous?.get(name);
-        stack.push({
-          path: entry.path,
-          meta: entry,
-          nodes: [],
-          previous: before?.type === 'dir' ? await this.#loadListing(before.subtree) : undefined,
-        });
-      } else if (entry.kind === 'symlink') {
-        top.nodes.push({ ...nodeBase(name, entry), type: 'symlink', target: entry.target });
-        this.#symlinks += 1;
-      } else {
-        const before = top.previous?.get(name);
-        const reused = before?.type === 'file' ? await this.#reuse(before, entry) : undefined;
-        if (reused !== undefined) {
-          top.nodes.push(reused);
-          this.progress.reusedFiles += 1;
-          this.progress.bytes += reused.size;
-        } else {
-          while (inflight.size >= FILES_AT_ONCE) await Promise.race(inflight).catch(() => undefined);
-          if (failed !== undefined) throw failed.err;
-          const stored = (async (): Promise<TreeNode> => {
-            const saved = await this.#saveFile(entry);
-            return { ...nodeBase(name, entry), type: 'file', size: saved.size, sha256: saved.sha256, ...(await this.#contentRef(saved)) };
-          })();
-          inflight.add(stored);
-          stored.then(
-            () => inflight.delete(stored),
-            (err: unknown) => {
-              inflight.delete(stored);
-              failed ??= { err };
-            },
-          );
-          top.nodes.push(stored);
-        }
-        this.progress.files += 1;
-      }
-    }
     try {
-      while (stack.length > 1) await closeTop();
+      for await (const entry of entries) {
+        throwIfFailed();
+        const parent = parentOf(entry.path) ?? '';
+        while (stack.length > 1 && (stack[stack.length - 1] as OpenDir).path !== parent) closeTop();
+        const top = stack[stack.length - 1] as OpenDir;
+        if (top.path !== parent) {
+          throw new SluiceError('E_WALK_ORDER', `entry ${JSON.stringify(entry.path)} arrived outside its directory (entries must come depth first)`, { path: entry.path });
+        }
+        const name = entry.path.slice(entry.path.lastIndexOf('/') + 1);
+        this.progress.currentPath = entry.path;
+        if (entry.kind === 'dir') {
+          const before = top.previous?.get(name);
+          stack.push({
+            path: entry.path,
+            meta: entry,
+            nodes: [],
+            previous: before?.type === 'dir' ? await this.#loadListing(before.subtree) : undefined,
+          });
+        } else if (entry.kind === 'symlink') {
+          top.nodes.push({ ...nodeBase(name, entry), type: 'symlink', target: entry.target });
+          this.#symlinks += 1;
+        } else {
+          const before = top.previous?.get(name);
+          const reused = before?.type === 'file' ? await this.#reuse(before, entry) : undefined;
+          if (reused !== undefined) {
+            top.nodes.push(reused);
+            this.progress.reusedFiles += 1;
+            this.progress.bytes += reused.size;
+          } else if (batcher !== undefined && options.readFrom !== undefined && entry.size !== undefined && entry.size <= limit) {
+            const full = join(options.readFrom, entry.path);
+            const queued = await batcher.add(full, entry.size);
+            top.nodes.push(track(queued.result.then((result) => this.#smallFileNode(name, entry, full, result))));
+          } else {
+            while (streaming.size >= FILES_AT_ONCE) await Promise.race(streaming).catch(() => undefined);
+            throwIfFailed();
+            const stored = track(
+              (async (): Promise<TreeNode> => {
+                const saved = await this.#saveFile(entry);
+                return { ...nodeBase(name, entry), type: 'file', size: saved.size, sha256: saved.sha256, ...(await this.#contentRef(saved)) };
+              })(),
+            );
+            streaming.add(stored);
+            void stored.then(
+              () => streaming.delete(stored),
+              () => streaming.delete(stored),
+            );
+            top.nodes.push(stored);
+          }
+          this.progress.files += 1;
+        }
+      }
+      while (stack.length > 1) closeTop();
+      await batcher?.drain();
     } finally {
-      await Promise.allSettled([...inflight]);
+      // Every file and directory settles before this returns (or throws), so nothing is added later.
+      batcher?.flush();
+      while (pending.size > 0) await Promise.allSettled([...pending]);
     }
-    if (failed !== undefined) throw failed.err;
+    throwIfFailed();
     const root = stack[0] as OpenDir;
     const rootNodes = await Promise.all(root.nodes);
     if (at === '') {
@@ -191,6 +230,23 @@ export class Archiver {
       this.#place(name, { ...nodeBase(name, meta), type: 'dir', subtree }, parentOf(at as SafePath) ?? '');
       this.progress.dirs += 1;
     }
+  }
+
+  /** The node of a small file stored by the batcher (or, when it grew past the limit, as a stream). */
+  async #smallFileNode(name: string, entry: Entry & { kind: 'file' }, full: string, result: SmallFileResult): Promise<TreeNode> {
+    if ('error' in result) {
+      throw new SluiceError('E_READ', `cannot read ${full}: ${result.error.message}`, { path: entry.path });
+    }
+    let saved: SavedStream;
+    if ('tooLarge' in result) {
+      saved = await this.#session.saveStream(entry.content, (n) => {
+        this.progress.bytes += n;
+      });
+    } else {
+      saved = result.saved;
+      this.progress.bytes += saved.size;
+    }
+    return { ...nodeBase(name, entry), type: 'file', size: saved.size, sha256: saved.sha256, ...(await this.#contentRef(saved)) };
   }
 
   /** Adds one file or symlink named on the command line, at `at` inside the snapshot. */

@@ -8,6 +8,7 @@ import { FormatError, IntegrityError, SluiceError } from '../../errors.js';
 import type { ObjectKind } from '../format.js';
 import type { Envelope, Reply, Request, Response, SetupMessage, WorkerError, WorkerKeys, WorkerSetup } from './protocol.js';
 import { isTransferable } from './protocol.js';
+import type { FileDigest } from './small-files.js';
 
 const WORKER_URL = new URL('./crypto-worker.js', import.meta.url);
 
@@ -74,6 +75,12 @@ function rebuildError(e: WorkerError): Error {
   return new SluiceError(e.code, e.detail, where);
 }
 
+/** A batch of small files held by one worker between `readFiles` and `sealFiles`. */
+export interface FileBatch {
+  readonly worker: unknown;
+  readonly id: number;
+}
+
 export interface PoolSetup {
   keys: WorkerKeys;
   slots?: SharedArrayBuffer;
@@ -95,6 +102,7 @@ export class CryptoPool {
   readonly #sealers: WorkerHandle[];
   #next = 0;
   #stream = 0;
+  #batches = 0;
 
   constructor(options: PoolOptions) {
     this.#hasher = options.hasher === true ? new WorkerHandle() : undefined;
@@ -153,6 +161,29 @@ export class CryptoPool {
         : { op: 'seal', kind, id, slot: source.slot, length: source.length, level };
     const reply = (await this.#sealer().call(request)) as Extract<Reply, { op: 'seal' }>;
     return { parts: reply.parts, compressed: reply.compressed };
+  }
+
+  /**
+   * Reads and hashes a batch of small files on one sealing worker (at most `maxBytes` each), which keeps
+   * their bytes for `sealFiles` (call it once per batch, with no indices to just drop the batch).
+   */
+  async readFiles(paths: string[], sizes: number[], maxBytes: number): Promise<{ batch: FileBatch; files: FileDigest[] }> {
+    const worker = this.#sealer();
+    const batch = { worker, id: ++this.#batches };
+    const reply = (await worker.call({ op: 'readFiles', batch: batch.id, paths, sizes, maxBytes })) as Extract<Reply, { op: 'readFiles' }>;
+    return { batch, files: reply.files };
+  }
+
+  /** Seals files `indices` of a batch read by `readFiles`; returns each one's envelope. */
+  async sealFiles(batch: FileBatch, indices: number[], kind: ObjectKind, level: number): Promise<Uint8Array[]> {
+    const reply = (await (batch.worker as WorkerHandle).call({ op: 'sealFiles', batch: batch.id, indices, kind, level })) as Extract<Reply, { op: 'sealFiles' }>;
+    const out: Uint8Array[] = [];
+    let at = 0;
+    for (const length of reply.lengths) {
+      out.push(reply.envelopes.subarray(at, at + length));
+      at += length;
+    }
+    return out;
   }
 
   /** Opens, decompresses and verifies a blob; the envelope's buffer is moved to the worker when possible. */

@@ -1,6 +1,6 @@
 /**
  * A crypto worker thread: hashes chunks (keyed BLAKE3 id, and the SHA-256 of the stream they belong to),
- * compresses and seals blobs, opens and verifies blobs. Chunks are read from slots of a buffer shared
+ * compresses and seals blobs, opens and verifies blobs, reads and stores batches of small files. Chunks are read from slots of a buffer shared
  * with the main thread, so nothing is copied on the way in.
  */
 import { createHash, type Hash } from 'node:crypto';
@@ -8,6 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { SluiceError } from '../../errors.js';
 import { BlobCodec } from './blob-codec.js';
+import { readFiles, sealFiles } from './small-files.js';
 import { type Envelope, isTransferable, ownBuffer, type Reply, type Request, type Response, type SetupMessage, type WorkerSetup } from './protocol.js';
 
 let setup: WorkerSetup | undefined;
@@ -50,6 +51,14 @@ function handle(request: Request): { reply: Reply; transfer: ArrayBuffer[] } {
       const { parts, compressed } = keyed().codec.seal(request.kind, request.id, data, request.level);
       const owned = parts.map(ownBuffer);
       return { reply: { op: 'seal', parts: owned, compressed }, transfer: owned.map((p) => p.buffer as ArrayBuffer) };
+    }
+    case 'readFiles': {
+      const files = readFiles(request.batch, request.paths, request.sizes, request.maxBytes, keyed().idKey);
+      return { reply: { op: 'readFiles', files }, transfer: [] };
+    }
+    case 'sealFiles': {
+      const { envelopes, lengths } = sealFiles(request.batch, request.indices, request.kind, request.level, keyed().codec);
+      return { reply: { op: 'sealFiles', envelopes, lengths }, transfer: [envelopes.buffer as ArrayBuffer] };
     }
     case 'open': {
       const data = keyed().codec.open(request.kind, request.id, request.envelope, request.rawLength, { object: request.object });

@@ -1,5 +1,6 @@
 /** Messages between the main thread and the crypto workers (structured-clone safe). */
 import type { ObjectKind } from '../format.js';
+import type { FileDigest } from './small-files.js';
 
 export interface WorkerKeys {
   dataKey: Uint8Array;
@@ -20,13 +21,17 @@ export type Request =
   | { op: 'hash'; slot: number; length: number; stream: number }
   | { op: 'digest'; stream: number }
   | { op: 'seal'; kind: ObjectKind; id: Uint8Array; slot: number; length: number; bytes?: Uint8Array; level: number }
-  | { op: 'open'; kind: ObjectKind; id: Uint8Array; envelope: Uint8Array; rawLength: number; object: string };
+  | { op: 'open'; kind: ObjectKind; id: Uint8Array; envelope: Uint8Array; rawLength: number; object: string }
+  | { op: 'readFiles'; batch: number; paths: string[]; sizes: number[]; maxBytes: number }
+  | { op: 'sealFiles'; batch: number; indices: number[]; kind: ObjectKind; level: number };
 
 export type Reply =
   | { op: 'hash'; id: Uint8Array }
   | { op: 'digest'; sha256: string; bytes: number }
   | { op: 'seal'; parts: Uint8Array[]; compressed: boolean }
-  | { op: 'open'; data: Uint8Array };
+  | { op: 'open'; data: Uint8Array }
+  | { op: 'readFiles'; files: FileDigest[] }
+  | { op: 'sealFiles'; envelopes: Uint8Array; lengths: number[] };
 
 export interface WorkerError {
   name: string;
