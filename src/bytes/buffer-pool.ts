@@ -17,10 +17,12 @@ export class BufferPool {
     readonly blockBytes: number,
     /** Free blocks kept for reuse; more are left to the garbage collector. */
     readonly maxFree = 16,
+    /** Blocks over SharedArrayBuffers, which worker threads can fill without copying. */
+    readonly shared = false,
   ) {}
 
   take(): Buffer {
-    return this.#free.pop() ?? Buffer.allocUnsafeSlow(this.blockBytes);
+    return this.#free.pop() ?? (this.shared ? Buffer.from(new SharedArrayBuffer(this.blockBytes)) : Buffer.allocUnsafeSlow(this.blockBytes));
   }
 
   /** Records the view of a taken block that is about to be yielded. */

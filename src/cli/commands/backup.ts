@@ -9,6 +9,7 @@ import { Meter } from '../../filter/meter.js';
 import { BufferPool } from '../../bytes/buffer-pool.js';
 import { DEFAULT_READ_BYTES } from '../../source/dir.js';
 import { readDirectory } from '../../source/dir.js';
+import { FileReader } from '../../source/file-reader.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
@@ -55,10 +56,12 @@ export const backupCommand: CommandModule = {
         meter.files += 1;
         if (options.verbose === true) info(ctx, `${path} (${size} bytes)`);
       };
-      const pool = new BufferPool(DEFAULT_READ_BYTES);
+      const pool = new BufferPool(DEFAULT_READ_BYTES, 16, true);
+      const reader = new FileReader(pool, { threads: 2, readAhead: parallel > 2 ? 1 : 2 });
       const transforms = encodeTransformsFrom(options, ctx, pool);
       const transformed = mapEntries(readDirectory(dir, {
         pool,
+        reader,
         statFiles: format === 'tar', // xbstream stores no size, mode or time
         signal: ctx.signal,
         onSkip: (path, reason) => skips.add(`skipped: ${reason}`, path),
@@ -77,7 +80,11 @@ export const backupCommand: CommandModule = {
               onFile,
               onWarning: (path, message) => skips.add(`changed while being read: ${message}`, path),
             });
-      await sendToStdout(ctx, bytes, meter, options, pool);
+      try {
+        await sendToStdout(ctx, bytes, meter, options, pool);
+      } finally {
+        await reader.close();
+      }
       skips.print(ctx);
     });
   },

@@ -3,6 +3,7 @@
  * Every integer is little-endian; u64 fields beyond Number.MAX_SAFE_INTEGER are refused.
  */
 import { crc32 } from 'node:zlib';
+import { knownCrc32 } from '../../bytes/known-crc.js';
 import { FormatError } from '../../errors.js';
 
 export const MAGIC = Buffer.from('XBSTCK01', 'latin1');
@@ -38,9 +39,16 @@ export function encodePayloadHeader(pathBytes: Uint8Array, payload: readonly Uin
   const at = writePrefix(header, ChunkType.Payload, pathBytes);
   let length = 0;
   let crc = 0;
-  for (const piece of payload) {
-    length += piece.length;
-    crc = crc32(piece, crc);
+  const only = payload.length === 1 ? (payload[0] as Uint8Array) : undefined;
+  const known = only !== undefined ? knownCrc32(only) : undefined;
+  if (known !== undefined && only !== undefined) {
+    length = only.length;
+    crc = known;
+  } else {
+    for (const piece of payload) {
+      length += piece.length;
+      crc = crc32(piece, crc);
+    }
   }
   header.writeBigUInt64LE(BigInt(length), at);
   header.writeBigUInt64LE(BigInt(offset), at + 8);

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { crc32 } from 'node:zlib';
+import { BufferPool } from '../../src/bytes/buffer-pool.js';
+import { knownCrc32 } from '../../src/bytes/known-crc.js';
+import { FileReader } from '../../src/source/file-reader.js';
+import { tempDir } from '../helpers/tmp.js';
+import { pseudoRandomBytes } from '../helpers/tree.js';
+
+const openDescriptors = (): number => readdirSync('/proc/self/fd').length;
+
+async function readAll(reader: FileReader, path: string, hint?: number): Promise<{ data: Buffer; blocks: number }> {
+  const parts: Buffer[] = [];
+  for await (const piece of reader.read(path, hint)) {
+    assert.equal(knownCrc32(piece), crc32(piece), 'each block carries its CRC-32');
+    parts.push(Buffer.from(piece));
+  }
+  return { data: Buffer.concat(parts), blocks: parts.length };
+}
+
+test('reads files of every size in blocks, with and without a size hint, on several threads', async (t) => {
+  const dir = await tempDir(t);
+  const pool = new BufferPool(4096, 4, true);
+  const reader = new FileReader(pool, { threads: 2, readAhead: 2 });
+  t.after(() => reader.close());
+  for (const size of [0, 1, 4095, 4096, 4097, 3 * 4096, 50_000]) {
+    const data = pseudoRandomBytes(size, size + 1);
+    const path = join(dir, `f${size}`);
+    await writeFile(path, data);
+    for (const hint of [undefined, size]) {
+      const got = await readAll(reader, path, hint);
+      assert.deepEqual(got.data, data, `size ${size}, hint ${hint}`);
+      assert.equal(got.blocks, Math.ceil(size / 4096), `size ${size}: one block per 4 KiB`);
+    }
+  }
+});
+
+test('a file that grew past its stat size is read to its real end', async (t) => {
+  const dir = await tempDir(t);
+  const reader = new FileReader(new BufferPool(4096, 4, true));
+  t.after(() => reader.close());
+  const data = pseudoRandomBytes(10_000, 7);
+  await writeFile(join(dir, 'grew'), data);
+  assert.deepEqual((await readAll(reader, join(dir, 'grew'), 100)).data, data);
+});
+
+test('stopping early, missing files and symlinks leave no descriptor open', async (t) => {
+  const dir = await tempDir(t);
+  const reader = new FileReader(new BufferPool(4096, 4, true), { threads: 2, readAhead: 2 });
+  t.after(() => reader.close());
+  await writeFile(join(dir, 'big'), pseudoRandomBytes(100_000, 3));
+  await symlink('big', join(dir, 'link'));
+  // Start both reader threads first: a thread holds descriptors of its own.
+  await readAll(reader, join(dir, 'big'));
+  await readAll(reader, join(dir, 'big'));
+  const before = openDescriptors();
+  for (let i = 0; i < 20; i++) {
+    for await (const _ of reader.read(join(dir, 'big'))) break;
+  }
+  await assert.rejects(readAll(reader, join(dir, 'missing')), (err: NodeJS.ErrnoException) => err.code === 'ENOENT' && err.message.includes('missing'));
+  await assert.rejects(readAll(reader, join(dir, 'link')), (err: NodeJS.ErrnoException) => err.code === 'ELOOP');
+  await new Promise((r) => setTimeout(r, 50)); // close messages are fire-and-forget
+  assert.equal(openDescriptors(), before);
+});
