@@ -17,6 +17,7 @@ import { DEFAULT_READ_BYTES } from '../../source/dir.js';
 import { applyXbstreamEvents } from '../../sink/apply-xbstream.js';
 import { DirectorySink } from '../../sink/dir.js';
 import { fileEntryFor, readDirectory } from '../../source/dir.js';
+import { FileReader } from '../../source/file-reader.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { streamInput } from '../input.js';
@@ -110,13 +111,14 @@ async function create(ctx: CliContext, files: string[], parallel: number, option
   const base = options.directory ?? '.';
   const skips = new SkipReport();
   const meter = new Meter();
-  const pool = new BufferPool(DEFAULT_READ_BYTES);
+  const pool = new BufferPool(DEFAULT_READ_BYTES, 16, true);
+  const reader = new FileReader(pool, { threads: 2, readAhead: parallel > 2 ? 1 : 2 });
   async function* entries(): AsyncGenerator<Entry> {
     for (const name of files) {
       const rel = toSafePath(name.replace(/^\.\//, '').replace(/\/+$/, ''));
       const full = join(base, rel);
-      if ((await lstat(full)).isDirectory()) yield* readDirectory(full, { prefix: rel, pool, signal: ctx.signal, onSkip: (p, why) => skips.add(`skipped: ${why}`, p) });
-      else yield await fileEntryFor(full, rel, { pool });
+      if ((await lstat(full)).isDirectory()) yield* readDirectory(full, { prefix: rel, pool, reader, statFiles: false, signal: ctx.signal, onSkip: (p, why) => skips.add(`skipped: ${why}`, p) });
+      else yield await fileEntryFor(full, rel, { pool, reader });
     }
   }
   const bytes = writeXbstream(entries(), {
@@ -127,6 +129,10 @@ async function create(ctx: CliContext, files: string[], parallel: number, option
     },
     ...xbstreamWriterReports(skips),
   });
-  await sendToStdout(ctx, bytes, meter, options, pool);
+  try {
+    await sendToStdout(ctx, bytes, meter, options, pool);
+  } finally {
+    await reader.close();
+  }
   skips.print(ctx);
 }
