@@ -14,6 +14,7 @@
 import { ByteReader } from '../../bytes/byte-reader.js';
 import { FormatError } from '../../errors.js';
 import { codecError, concatBytes, locate, transferOf } from '../blocks.js';
+import { RecordBatch } from '../record-batch.js';
 import { type BlockPool, orderedMap, streamWindow } from '../pool/block-pool.js';
 import type { QuicklzBlocksJob } from '../pool/jobs.js';
 import { decodeQuicklzHeader, quicklzHeaderProblem } from './quicklz.js';
@@ -28,11 +29,7 @@ const BATCH_BYTES = 1 << 20;
 
 const latin1 = new TextDecoder('latin1');
 
-interface Batch {
-  job: QuicklzBlocksJob;
-  offsets: number[];
-  first: number;
-}
+type Batch = RecordBatch<QuicklzBlocksJob>;
 
 function u64(b: Uint8Array): number {
   const big = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
@@ -75,16 +72,12 @@ async function* scanArchive(reader: ByteReader, path: string): AsyncGenerator<Ba
   await reader.readExact(nameBytes + 1, 'the qpress file name'); // the name, then a NUL
 
   let batch: Batch | undefined;
-  let parts: Uint8Array[] = [];
-  let batchBytes = 0;
+
   let block = 0;
   const flush = (): Batch => {
-    const b = batch as Batch;
-    b.job.input = concatBytes(parts, batchBytes);
+    const sealed = (batch as Batch).seal();
     batch = undefined;
-    parts = [];
-    batchBytes = 0;
-    return b;
+    return sealed;
   };
   for (;;) {
     const recordOffset = reader.offset;
@@ -110,22 +103,16 @@ async function* scanArchive(reader: ByteReader, path: string): AsyncGenerator<Ba
     if (h === undefined || problem !== undefined) {
       throw new FormatError('E_QPRESS_BLOCK', `QuickLZ block ${block + 1}: ${problem}`, { path, offset: blockOffset });
     }
-    batch ??= {
-      job: { kind: 'quicklz-blocks', input: new Uint8Array(0), sizes: [], adler32: [], maxBlockBytes: chunkBytes },
-      offsets: [],
-      first: block,
-    };
-    parts.push(head);
-    batchBytes += head.length;
+    batch ??= new RecordBatch<QuicklzBlocksJob>({ kind: 'quicklz-blocks', input: new Uint8Array(0), sizes: [], adler32: [], maxBlockBytes: chunkBytes }, block);
+    batch.add(head);
     for await (const piece of reader.stream(h.blockBytes - head.length, `QuickLZ block ${block + 1}`)) {
-      parts.push(piece);
-      batchBytes += piece.length;
+      batch.add(piece);
     }
     batch.job.sizes.push(h.blockBytes);
     batch.job.adler32.push(adler);
     batch.offsets.push(blockOffset);
     block += 1;
-    if (batchBytes >= BATCH_BYTES) yield flush();
+    if (batch.bytes >= BATCH_BYTES) yield flush();
   }
   if (batch !== undefined) yield flush();
   if (!(await reader.atEnd())) {

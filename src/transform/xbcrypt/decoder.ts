@@ -15,7 +15,8 @@
  */
 import { ByteReader } from '../../bytes/byte-reader.js';
 import { FormatError, UsageError } from '../../errors.js';
-import { codecError, concatBytes, locate, transferOf } from '../blocks.js';
+import { codecError, locate, transferOf } from '../blocks.js';
+import { RecordBatch } from '../record-batch.js';
 import { type BlockPool, orderedMap, streamWindow } from '../pool/block-pool.js';
 import type { XbcryptChunksJob } from '../pool/jobs.js';
 
@@ -38,11 +39,7 @@ export function checkXbcryptKey(key: Uint8Array, source: string): void {
   throw new UsageError(`${source}: an xbcrypt key is used raw and must be 16, 24 or 32 bytes (AES-128/192/256), not ${key.length}${hint}`);
 }
 
-interface Batch {
-  job: XbcryptChunksJob;
-  offsets: number[];
-  first: number;
-}
+type Batch = RecordBatch<XbcryptChunksJob>;
 
 function u64(b: Uint8Array, at: number): number {
   const big = new DataView(b.buffer, b.byteOffset + at, 8).getBigUint64(0, true);
@@ -52,16 +49,12 @@ function u64(b: Uint8Array, at: number): number {
 async function* scanChunks(reader: ByteReader, path: string, key: Uint8Array): AsyncGenerator<Batch> {
   let chunk = 0;
   let batch: Batch | undefined;
-  let parts: Uint8Array[] = [];
-  let batchBytes = 0;
+
   let version: 1 | 2 | 3 | undefined;
   const flush = (): Batch => {
-    const b = batch as Batch;
-    b.job.input = concatBytes(parts, batchBytes);
+    const sealed = (batch as Batch).seal();
     batch = undefined;
-    parts = [];
-    batchBytes = 0;
-    return b;
+    return sealed;
   };
   for (;;) {
     const offset = reader.offset;
@@ -100,21 +93,16 @@ async function* scanChunks(reader: ByteReader, path: string, key: Uint8Array): A
       if (ivBytes !== IV_BYTES) throw new FormatError('E_XBCRYPT_CHUNK', `xbcrypt IV of ${ivBytes} bytes (expected 16)`, where);
       iv = ((await reader.readExact(IV_BYTES, `the IV of xbcrypt chunk ${chunk + 1}`)) as Uint8Array).slice();
     }
-    batch ??= {
-      job: { kind: 'xbcrypt-open', key, version: v, input: new Uint8Array(0), sizes: [], ivs: [], crc32: [] },
-      offsets: [],
-      first: chunk,
-    };
+    batch ??= new RecordBatch<XbcryptChunksJob>({ kind: 'xbcrypt-open', key, version: v, input: new Uint8Array(0), sizes: [], ivs: [], crc32: [] }, chunk);
     for await (const piece of reader.stream(encryptedBytes, `xbcrypt chunk ${chunk + 1}`)) {
-      parts.push(piece);
-      batchBytes += piece.length;
+      batch.add(piece);
     }
     batch.job.sizes.push(encryptedBytes);
     batch.job.ivs.push(iv);
     batch.job.crc32.push(crc);
     batch.offsets.push(offset);
     chunk += 1;
-    if (batchBytes >= BATCH_BYTES) yield flush();
+    if (batch.bytes >= BATCH_BYTES) yield flush();
   }
   if (batch !== undefined) yield flush();
 }
