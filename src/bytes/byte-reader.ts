@@ -42,7 +42,8 @@ export class ByteReader {
 
   /**
    * Up to `max` bytes, at least one, as a view into the producer's chunk (no copy); undefined at the end.
-   * The view stays valid: the reader never writes into chunks it was given.
+   * The reader never writes into chunks it was given; how long a view stays valid is the producer's
+   * contract (forever for most; until it is asked for more for one that recycles blocks, see CountedBlocks).
    */
   async readSome(max: number): Promise<Uint8Array | undefined> {
     if (!(await this.#fill())) return undefined;
@@ -100,7 +101,8 @@ export class ByteReader {
   async peek(n: number): Promise<Uint8Array> {
     if (!(await this.#fill())) return new Uint8Array(0);
     if (this.#head.length - this.#headPos >= n) return this.#head.subarray(this.#headPos, this.#headPos + n);
-    const parts: Uint8Array[] = [this.#head.subarray(this.#headPos)];
+    // Copied before asking for more: a producer that recycles its blocks may reuse this one.
+    const parts: Uint8Array[] = [new Uint8Array(this.#head.subarray(this.#headPos))];
     let have = parts[0]!.length;
     while (have < n && !this.#done) {
       const next = await this.#source.next();

@@ -1,9 +1,16 @@
 /** Where a command's stream comes from: a named file, or stdin (refused when it is a terminal). */
 import { createReadStream, fstatSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { isatty } from 'node:tty';
+import type { CountedBlocks } from '../bytes/counted-blocks.js';
+import { readFdBlocks } from '../bytes/fd-blocks.js';
+import { UsageError } from '../errors.js';
 import type { CliContext } from './context.js';
 import { binaryStdin } from './output.js';
 
 const READ_BYTES = 1 << 20;
+/** Block size for countedInput: large reads from a file, several pipe reads per block. */
+export const INPUT_BLOCK_BYTES = 1 << 20;
 
 export function streamInput(ctx: CliContext, file: string | undefined, what = 'a stream'): AsyncIterable<Uint8Array> {
   if (file !== undefined && file !== '-') return createReadStream(file, { highWaterMark: READ_BYTES });
@@ -12,6 +19,29 @@ export function streamInput(ctx: CliContext, file: string | undefined, what = 'a
     return createReadStream('', { fd: ctx.stdinFd, highWaterMark: READ_BYTES, autoClose: false });
   }
   return binaryStdin(ctx, what);
+}
+
+/**
+ * Like streamInput, read into recycled blocks (see CountedBlocks): a chunk is valid until the next is
+ * asked for, unless the consumer retains it. For consumers that handle each chunk before the next one,
+ * or retain what they keep.
+ */
+export function countedInput(ctx: CliContext, file: string | undefined, what: string, blocks: CountedBlocks): AsyncIterable<Uint8Array> {
+  if (file !== undefined && file !== '-') return namedFileBlocks(file, blocks);
+  const fd = ctx.stdinFd;
+  if (fd === undefined) return binaryStdin(ctx, what);
+  if (isatty(fd)) throw new UsageError(`expected ${what} on stdin, but stdin is a terminal; redirect it from a file or a pipe`);
+  // fd 0 is read directly (process.stdin would make it non-blocking); if it already is, process.stdin waits for it.
+  return readFdBlocks(fd, blocks, { whenNonBlocking: () => binaryStdin(ctx, what) });
+}
+
+async function* namedFileBlocks(path: string, blocks: CountedBlocks): AsyncGenerator<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    yield* readFdBlocks(handle.fd, blocks, { settleOnReturn: true });
+  } finally {
+    await handle.close();
+  }
 }
 
 function isRegularFile(fd: number): boolean {

@@ -18,6 +18,11 @@ export interface ApplyOptions {
   parallel?: number;
   onFile?: (path: SafePath, size: number) => void;
   onWarning?: (message: string) => void;
+  /**
+   * The input's recycled blocks, when the events' data are views of them: pieces waiting to be written
+   * are retained, and released once written.
+   */
+  blocks?: { retain(view: Uint8Array): void; release(view: Uint8Array): void };
 }
 
 export interface ApplySummary {
@@ -80,7 +85,10 @@ export async function applyXbstreamEvents(
   const flush = (state: OpenFile): void => {
     if (state.batchBytes === 0) return;
     const { batch, batchOffset } = state;
-    track(state.file.then((f) => f.writev(batch, batchOffset)), state.batchWhere, state);
+    const written = state.file.then((f) => f.writev(batch, batchOffset));
+    const blocks = options.blocks;
+    if (blocks !== undefined) void written.finally(() => batch.forEach((piece) => blocks.release(piece))).catch(() => undefined);
+    track(written, state.batchWhere, state);
     state.batch = [];
     state.batchBytes = 0;
   };
@@ -115,6 +123,7 @@ export async function applyXbstreamEvents(
             state.batchWhere = context;
           }
           state.batch.push(event.data);
+          options.blocks?.retain(event.data);
           state.batchBytes += event.data.length;
           if (state.batchBytes >= BATCH_BYTES) flush(state);
           break;

@@ -11,10 +11,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, type FileHandle, lstat, lutimes, mkdir, open, realpath, rename, symlink, unlink, utimes } from 'node:fs/promises';
+import { chmod, lstat, lutimes, mkdir, open, realpath, rename, symlink, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Entry, type SafePath, parentOf } from '../entry.js';
 import { SluiceError, UnsafePathError } from '../errors.js';
+import { SyncFile, type WritableFile } from './sync-file.js';
 
 export interface DirSinkOptions {
   /** Replace files that already exist (default: refuse). */
@@ -23,6 +24,11 @@ export interface DirSinkOptions {
   preserveMetadata?: boolean;
   /** Apply entry owners (only root can; default false). */
   preserveOwner?: boolean;
+  /**
+   * Open and write files with synchronous calls on this thread (see SyncFile): cheaper for one writer,
+   * but the event loop waits for each write.
+   */
+  synchronousWrites?: boolean;
 }
 
 export interface OutputFile {
@@ -75,9 +81,9 @@ export class DirectorySink {
     if (this.#options.overwrite !== true && options.replace !== true) {
       // A new file is created under its final name (one open, as the peers do; O_EXCL makes the
       // existence check atomic and never follows a symlink) and removed again if it is not completed.
-      let fh: FileHandle;
+      let fh: WritableFile;
       try {
-        fh = await open(finalPath, flags, 0o666);
+        fh = await this.#openFile(finalPath, flags);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const what = (await lstatOrUndefined(finalPath))?.isDirectory() === true ? 'a directory is in the way of this file' : 'file already exists in the target directory (extract into an empty directory, or pass --overwrite)';
@@ -92,10 +98,14 @@ export class DirectorySink {
       }
       const slash = finalPath.lastIndexOf('/');
       const tempPath = `${finalPath.slice(0, slash + 1)}.${finalPath.slice(slash + 1, slash + 1 + 64)}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
-      file = new OutputFileImpl(path, finalPath, tempPath, await open(tempPath, flags, 0o666), this, this.#options);
+      file = new OutputFileImpl(path, finalPath, tempPath, await this.#openFile(tempPath, flags), this, this.#options);
     }
     this.#open.add(file);
     return file;
+  }
+
+  async #openFile(fullPath: string, flags: number): Promise<WritableFile> {
+    return this.#options.synchronousWrites === true ? SyncFile.open(fullPath, flags, 0o666) : open(fullPath, flags, 0o666);
   }
 
   async mkdir(path: SafePath, meta?: { mode?: number; mtimeMs?: number }): Promise<void> {
@@ -220,7 +230,7 @@ export class DirectorySink {
 }
 
 class OutputFileImpl implements OutputFile {
-  #fh: FileHandle | undefined;
+  #fh: WritableFile | undefined;
   /** Set once the file is complete under its final name: from then on it is never removed. */
   #committed = false;
   #aborted = false;
@@ -231,7 +241,7 @@ class OutputFileImpl implements OutputFile {
     readonly finalPath: string,
     /** Set when replacing: the file is written here and renamed over `finalPath` on commit. */
     readonly tempPath: string | undefined,
-    fh: FileHandle,
+    fh: WritableFile,
     readonly sink: DirectorySink,
     readonly options: DirSinkOptions,
   ) {

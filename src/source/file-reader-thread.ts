@@ -5,7 +5,7 @@
  */
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../bytes/crc32.js';
 
 export type ReaderRequest =
   | { type: 'read'; request: number; file: number; path: string; block: SharedArrayBuffer; position: number; length: number }

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ok, runSluice, sh } from '../helpers/cli.js';
+import { ok, runSluice, sh, SLUICE_JS } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-import { makeTree, pseudoRandomBytes, sha256 } from '../helpers/tree.js';
+import { describeTree, makeTree, pseudoRandomBytes, sha256 } from '../helpers/tree.js';
 import { payloadChunk, eofChunk } from '../helpers/xbstream-builder.js';
 
 test('a stream is never written to a terminal', async (t) => {
@@ -104,4 +104,26 @@ test('an interrupted backup exits 130 and says so', async (t) => {
   const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   assert.equal(status, 130);
   assert.match(stderr, /interrupted/);
+});
+
+test('extraction reads stdin whether it is a file, a pipe, or a pipe someone left non-blocking', async (t) => {
+  const dir = await tempDir(t);
+  await makeTree(join(dir, 'src'), { 'big.bin': pseudoRandomBytes(3_000_000, 21), 'd/e/small': 'tiny', empty: '' });
+  const stream = join(dir, 'backup.xbstream');
+  ok(await sh(`$SLUICE backup --stream ${dir}/src > ${stream}`));
+  const expected = await describeTree(join(dir, 'src'));
+  // O_NONBLOCK belongs to the pipe, not the process: set on the read end, it is what sluice inherits.
+  const nonBlocking = `python3 -c 'import fcntl, os, sys; fcntl.fcntl(0, fcntl.F_SETFL, os.O_NONBLOCK); os.execvp("node", ["node"] + sys.argv[1:])'`;
+  const ways = {
+    file: (out: string) => `$SLUICE xbstream -x -C ${out} < ${stream}`,
+    pipe: (out: string) => `cat ${stream} | $SLUICE xbstream -x -C ${out}`,
+    // The pause makes the first read find the pipe empty: EAGAIN, then the stream that waits for data.
+    'slow non-blocking pipe': (out: string) => `(sleep 1.5; cat ${stream}) | ${nonBlocking} ${SLUICE_JS} xbstream -x -C ${out}`,
+    'pipe, two writers': (out: string) => `cat ${stream} | $SLUICE xbstream -x --parallel=2 -C ${out}`,
+  };
+  for (const [name, command] of Object.entries(ways)) {
+    const out = join(dir, name.replace(/\W+/g, '-'));
+    ok(await sh(command(out)), name);
+    assert.deepEqual(await describeTree(out), expected, name);
+  }
 });

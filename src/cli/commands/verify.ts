@@ -9,7 +9,8 @@ import { ThreadedDigest } from '../../filter/threaded-digest.js';
 import { Meter } from '../../filter/meter.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
-import { streamInput } from '../input.js';
+import { countedInput, INPUT_BLOCK_BYTES, streamInput } from '../input.js';
+import { CountedBlocks } from '../../bytes/counted-blocks.js';
 import { showProgress } from '../progress.js';
 import { inspectDecodedXbstream } from '../../transform/xbstream-events.js';
 import { addDecodeOptions, DECODE_OPTIONAL_VALUES, type DecodeOptions, decoderFrom, encodingReport } from '../transform-options.js';
@@ -44,7 +45,9 @@ export const verifyCommand: CommandModule = {
         const progress = showProgress(ctx, meter, options.progress);
         let summary;
         try {
-          const input = digest.filter(meter.filter(streamInput(ctx, file, 'an xbstream')));
+          // Without a decoder every chunk is hashed and checked before the next is read: blocks can be recycled.
+          const raw = decoder === undefined ? countedInput(ctx, file, 'an xbstream', new CountedBlocks(INPUT_BLOCK_BYTES)) : streamInput(ctx, file, 'an xbstream');
+          const input = digest.filter(meter.filter(raw));
           const onFile = (f: InspectedFile): void => {
             meter.files += 1;
             const encoding = encodingReport(f);

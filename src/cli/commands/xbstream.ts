@@ -13,6 +13,7 @@ import { type Entry, toSafePath } from '../../entry.js';
 import { UsageError } from '../../errors.js';
 import { Meter } from '../../filter/meter.js';
 import { BufferPool } from '../../bytes/buffer-pool.js';
+import { CountedBlocks } from '../../bytes/counted-blocks.js';
 import { DEFAULT_READ_BYTES } from '../../source/dir.js';
 import { applyXbstreamEvents } from '../../sink/apply-xbstream.js';
 import { DirectorySink } from '../../sink/dir.js';
@@ -20,7 +21,7 @@ import { fileEntryFor, readDirectory } from '../../source/dir.js';
 import { FileReader } from '../../source/file-reader.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
-import { streamInput } from '../input.js';
+import { countedInput, INPUT_BLOCK_BYTES, streamInput } from '../input.js';
 import { info, warn } from '../log.js';
 import { showProgress } from '../progress.js';
 import { SkipReport, xbstreamWriterReports } from '../skip-report.js';
@@ -75,15 +76,20 @@ export const xbstreamCommand: CommandModule = {
 };
 
 async function extract(ctx: CliContext, parallel: number, options: XbstreamOptions): Promise<void> {
-  const input = streamInput(ctx, undefined, 'an xbstream');
   const decoder = decoderFrom(options, ctx);
-  const sink = await DirectorySink.create(options.directory ?? '.', { overwrite: options.overwrite === true });
+  // Undecoded payloads go to the files as views of the input blocks, so those blocks can be recycled;
+  // a decoder keeps its input in ways the extractor cannot track, so it gets blocks of its own.
+  const blocks = decoder === undefined ? new CountedBlocks(INPUT_BLOCK_BYTES) : undefined;
+  const input = blocks === undefined ? streamInput(ctx, undefined, 'an xbstream') : countedInput(ctx, undefined, 'an xbstream', blocks);
+  // One writer writes synchronously, as mbstream does; --parallel N keeps N writes in flight on libuv's threads.
+  const sink = await DirectorySink.create(options.directory ?? '.', { overwrite: options.overwrite === true, synchronousWrites: parallel === 1 });
   const meter = new Meter();
   const progress = showProgress(ctx, meter, options.progress);
   try {
     const events = readXbstream(meter.filter(input));
     await applyXbstreamEvents(decoder === undefined ? events : decodeXbstreamEvents(events, decoder), sink, {
       parallel,
+      blocks,
       onFile: (path, size) => {
         meter.files += 1;
         if (options.verbose === true) info(ctx, `${path} (${size} bytes)`);
@@ -96,7 +102,7 @@ async function extract(ctx: CliContext, parallel: number, options: XbstreamOptio
 }
 
 async function list(ctx: CliContext, options: XbstreamOptions): Promise<void> {
-  const input = streamInput(ctx, undefined, 'an xbstream');
+  const input = countedInput(ctx, undefined, 'an xbstream', new CountedBlocks(INPUT_BLOCK_BYTES));
   await inspectXbstream(
     input,
     (file) => {

@@ -2,7 +2,7 @@
  * Byte layouts of xbstream chunks (docs/formats/xbstream.md). Pure functions, no I/O.
  * Every integer is little-endian; u64 fields beyond Number.MAX_SAFE_INTEGER are refused.
  */
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../../bytes/crc32.js';
 import { knownCrc32 } from '../../bytes/known-crc.js';
 import { FormatError } from '../../errors.js';
 

@@ -7,7 +7,7 @@
  * payload lengths are capped, and a file still open at the end of input is an error (both upstream
  * readers accept a missing E chunk silently).
  */
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../../bytes/crc32.js';
 import { ByteReader } from '../../bytes/byte-reader.js';
 import { type SafePath, toSafePath } from '../../entry.js';
 import { FormatError, IntegrityError, type Where, withContext } from '../../errors.js';
@@ -89,7 +89,8 @@ export async function* readXbstream(
       context = where;
       const prefix = decodePrefix(prefixBytes, streamOffset, chunk);
       const rawPath = await readExactAt(reader, prefix.pathLength, 'a chunk path', where);
-      context = { ...where, path: Buffer.from(rawPath).toString('utf8') };
+      const rawName = Buffer.from(rawPath).toString('utf8');
+      context = { ...where, path: rawName };
       const rewrite = (prefix.flags & FLAG_REWRITE) !== 0;
 
       switch (prefix.type) {
@@ -162,14 +163,14 @@ export async function* readXbstream(
           if ((prefix.flags & FLAG_IGNORABLE) === 0) {
             throw new FormatError('E_XBSTREAM_TYPE', `unknown chunk type ${typeName(prefix.type)}`, {
               ...where,
-              path: Buffer.from(rawPath).toString('utf8'),
+              path: rawName,
             });
           }
           // The format has no generic length: an ignorable chunk can only be skipped if laid out like P.
           const tail = await readExactAt(reader, PAYLOAD_TAIL_BYTES, 'an ignorable chunk header', where);
           const length = boundedU64(tail, 0, maxPayload, 'payload length', where);
           await reader.skip(length, 'an ignorable chunk payload');
-          yield { type: 'skipped', path: Buffer.from(rawPath).toString('utf8'), chunkType: prefix.type, ...pos };
+          yield { type: 'skipped', path: rawName, chunkType: prefix.type, ...pos };
         }
       }
     }

@@ -5,7 +5,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../../bytes/crc32.js';
 import { adler32 } from '../checksum/adler32.js';
 import { Xxh32, xxh32 } from '../checksum/xxh32.js';
 import { decompressQuicklzBlock, QuicklzError } from '../qpress/quicklz.js';
