@@ -1,14 +1,15 @@
 /**
  * Issue #2 benchmark: `sluice backup --stream` vs `mbstream -c` into /dev/null, and `sluice xbstream -x`
  * vs `mbstream -x` and `tar -x`, on the same data in the same run. Prints seconds, MB/s, peak RSS, ratios.
+ * Inputs are read from /dev/shm copies when it exists (see below); extraction output goes to disk.
  *
  *   node dist/bench/stream/create-extract.js [--data DIR] [--scale 1] [--runs 3]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchData } from '../data/generate.js';
-import { measure, printTable, SLUICE } from '../harness.js';
+import { measureInTurns, printTable, SLUICE } from '../harness.js';
 
 const arg = (name: string, fallback: string): string => {
   const at = process.argv.indexOf(name);
@@ -19,29 +20,38 @@ const data = await benchData(arg('--data', '/tmp/sluice-bench'), Number(arg('--s
 const work = join(data.root, 'work');
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
+const inputs = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/sluice-bench-') : work;
 const sh = (cmd: string): void => {
   const r = spawnSync('bash', ['-o', 'pipefail', '-c', cmd], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`${cmd} failed`);
 };
-sh(`cat ${data.tree}/*/* ${data.big}/* > /dev/null`); // warm the page cache for every contender alike
+// This machine's page cache gives memory back within seconds, so data on disk is read from cache by one
+// contender and from disk by the next. With /dev/shm, backups read copies held in memory (tmpfs) and
+// extractions read their stream from there, so every contender reads the same way; output goes to disk.
+const tree = inputs === work ? data.tree : join(inputs, 'tree');
+const big = inputs === work ? data.big : join(inputs, 'big');
+if (inputs !== work) sh(`cp -a ${data.tree} ${tree} && cp -a ${data.big} ${big}`);
+sh(`cat ${tree}/*/* ${big}/* > /dev/null`); // warm the page cache for every contender alike
 
 console.log(`data: ${data.files} files, ${(data.treeBytes / 2 ** 20).toFixed(0)} MiB in the tree; one ${(data.bigBytes / 2 ** 20).toFixed(0)} MiB file`);
 const fileList = join(work, 'files.txt');
-const dbs = readdirSync(data.tree).sort();
-sh(`cd ${data.tree} && ls -1 ${dbs.join(' ')} > /dev/null && find . -type f | sed 's#^\\./##' | sort > ${fileList}`);
+const dbs = readdirSync(tree).sort();
+sh(`cd ${tree} && ls -1 ${dbs.join(' ')} > /dev/null && find . -type f | sed 's#^\\./##' | sort > ${fileList}`);
 
-for (const [name, dir, bytes] of [['tree', data.tree, data.treeBytes], ['1 GiB file', data.big, data.bigBytes]] as const) {
+for (const [name, dir, bytes] of [['tree', tree, data.treeBytes], ['1 GiB file', big, data.bigBytes]] as const) {
   const files = name === 'tree' ? `$(cat ${fileList})` : 'ibdata1';
-  const create = [
-    measure('mbstream -c', bytes, (t) => `cd ${dir} && ${t} mbstream -c ${files} > /dev/null`, { runs }),
-    measure('sluice backup --stream', bytes, (t) => `${t} ${SLUICE} backup --stream ${dir} > /dev/null`, { runs }),
-    measure('sluice backup --stream --parallel=2', bytes, (t) => `${t} ${SLUICE} backup --stream --parallel=2 ${dir} > /dev/null`, { runs }),
-    measure('sluice backup --stream --parallel=4', bytes, (t) => `${t} ${SLUICE} backup --stream --parallel=4 ${dir} > /dev/null`, { runs }),
-  ];
+  const create = measureInTurns([
+    { label: 'mbstream -c', build: (t) => `cd ${dir} && ${t} mbstream -c ${files} > /dev/null` },
+    { label: 'sluice backup --stream', build: (t) => `${t} ${SLUICE} backup --stream ${dir} > /dev/null` },
+    { label: 'sluice backup --stream --parallel=2', build: (t) => `${t} ${SLUICE} backup --stream --parallel=2 ${dir} > /dev/null` },
+    { label: 'sluice backup --stream --parallel=4', build: (t) => `${t} ${SLUICE} backup --stream --parallel=4 ${dir} > /dev/null` },
+  ], bytes, { runs });
   printTable(`create, ${name} -> /dev/null`, create, create[0]!);
 
-  const xbs = join(work, 'in.xbstream');
-  const tarFile = join(work, 'in.tar');
+  // The streams to extract live in memory when /dev/shm is there: this machine's page cache does not keep
+  // a 1 GiB file for long, and contenders measured later would otherwise read their input from disk.
+  const xbs = join(inputs, 'in.xbstream');
+  const tarFile = join(inputs, 'in.tar');
   sh(`cd ${dir} && mbstream -c ${files} > ${xbs} && tar -cf ${tarFile} . && cat ${xbs} ${tarFile} > /dev/null`);
   const out = join(work, 'out');
   const fresh = (): void => {
@@ -49,14 +59,16 @@ for (const [name, dir, bytes] of [['tree', data.tree, data.treeBytes], ['1 GiB f
     mkdirSync(out);
     spawnSync('sync');
   };
-  const extract = [
-    measure('mbstream -x', bytes, (t) => `${t} mbstream -x -C ${out} < ${xbs}`, { runs, prepare: fresh }),
-    measure('mbstream -x --parallel=2', bytes, (t) => `${t} mbstream -x -p 2 -C ${out} < ${xbs}`, { runs, prepare: fresh }),
-    measure('sluice xbstream -x', bytes, (t) => `${t} ${SLUICE} xbstream -x -C ${out} < ${xbs}`, { runs, prepare: fresh }),
-    measure('sluice xbstream -x --parallel=2', bytes, (t) => `${t} ${SLUICE} xbstream -x --parallel=2 -C ${out} < ${xbs}`, { runs, prepare: fresh }),
-    measure('cat | sluice xbstream -x (from a pipe)', bytes, (t) => `cat ${xbs} | ${t} ${SLUICE} xbstream -x -C ${out}`, { runs, prepare: fresh }),
-    measure('tar -x', bytes, (t) => `${t} tar -xf ${tarFile} -C ${out}`, { runs, prepare: fresh }),
-  ];
+  const extract = measureInTurns([
+    { label: 'mbstream -x', build: (t) => `${t} mbstream -x -C ${out} < ${xbs}` },
+    { label: 'mbstream -x --parallel=2', build: (t) => `${t} mbstream -x -p 2 -C ${out} < ${xbs}` },
+    { label: 'sluice xbstream -x', build: (t) => `${t} ${SLUICE} xbstream -x -C ${out} < ${xbs}` },
+    { label: 'sluice xbstream -x --parallel=2', build: (t) => `${t} ${SLUICE} xbstream -x --parallel=2 -C ${out} < ${xbs}` },
+    { label: 'cat | mbstream -x (from a pipe)', build: (t) => `cat ${xbs} | ${t} mbstream -x -C ${out}` },
+    { label: 'cat | sluice xbstream -x (from a pipe)', build: (t) => `cat ${xbs} | ${t} ${SLUICE} xbstream -x -C ${out}` },
+    { label: 'tar -x', build: (t) => `${t} tar -xf ${tarFile} -C ${out}` },
+  ], bytes, { runs, prepare: fresh });
   printTable(`extract, ${name}`, extract, extract[0]!);
 }
 rmSync(work, { recursive: true, force: true });
+rmSync(inputs, { recursive: true, force: true });

@@ -85,15 +85,14 @@ export class FileReader {
   async *read(path: string, sizeHint = Number.MAX_SAFE_INTEGER, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
     const file = this.#nextFile++;
     const blockBytes = this.#pool.blockBytes;
-    /** Threads that may hold this file open. */
-    const touched = new Set<ReaderThread>();
+    /** Threads that may hold this file open (a thread closes it itself when a read reaches the end). */
+    const openOn = new Set<ReaderThread>();
     // Up to the hinted size, ask one byte more than is left so the end shows as a short read; a file that
     // grew past its hint is read on in whole blocks.
     const requestAt = (at: number): number => (at >= sizeHint ? blockBytes : Math.min(blockBytes, sizeHint - at + 1));
     const readAt = (at: number, length: number): Promise<Read> => {
       const index = this.#nextThread++ % this.#threads.length;
       const thread = (this.#threads[index] ??= new ReaderThread());
-      touched.add(thread);
       const block = this.#pool.take();
       const request = this.#nextRequest++;
       return new Promise<{ bytesRead: number; eof: boolean; crc: number }>((resolve, reject) => {
@@ -102,7 +101,11 @@ export class FileReader {
           { request, resolve, reject },
         );
       }).then(
-        (r) => ({ block, ...r }),
+        (r) => {
+          if (r.eof) openOn.delete(thread);
+          else openOn.add(thread);
+          return { block, ...r };
+        },
         (err: unknown) => {
           this.#pool.putBack(block);
           throw err;
@@ -152,7 +155,8 @@ export class FileReader {
         const unread = await read.catch(() => undefined);
         if (unread !== undefined) this.#pool.putBack(unread.block);
       }
-      for (const thread of touched) thread.send({ type: 'close', file });
+      // Every request has been answered: a thread whose read reached the end, or failed, closed the file itself.
+      for (const thread of openOn) thread.send({ type: 'close', file });
     }
   }
 
