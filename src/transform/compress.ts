@@ -98,14 +98,23 @@ export function createCompressor(options: CompressOptions): Compressor {
       return;
     }
     if (start.whole !== undefined) {
-      // one small chunk, the whole file (most files of a tree): one job, its output yielded as it is
-      const input = copyOf(start.whole);
-      options.release?.(start.whole);
+      // One small chunk, the whole file (most files of a tree): one job, its output yielded as it is.
+      // A view of a shared read block goes to the worker as it is, neither copied nor moved, and the
+      // block is released once the job is done: for thousands of files the copies and the garbage of
+      // moving fresh buffers cost the main thread more than the workers spend compressing.
+      const whole = start.whole;
+      const shared = whole.buffer instanceof SharedArrayBuffer;
+      const input = shared ? whole : copyOf(whole);
+      if (!shared) options.release?.(whole);
+      let output: Uint8Array;
       try {
-        yield (await pool.run(jobFor(input), transferOf(input))).output;
+        output = (await pool.run(jobFor(input), shared ? [] : transferOf(input))).output;
       } catch (err) {
         throw codecError(err, `${algorithm} compression failed`, { path, offset: 0 });
+      } finally {
+        if (shared) options.release?.(whole);
       }
+      yield output;
       return;
     }
     yield* options.output === undefined ? frames(start.rest, path) : gatherInto(frames(start.rest, path), options.output);
