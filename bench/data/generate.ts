@@ -20,7 +20,8 @@ export interface BenchData {
 
 const WORDS = 'select insert update delete from where join order group by limit values null primary key index table row column'.split(' ');
 
-function xorshift(seed: number): () => number {
+/** xorshift32: the same data in every run. */
+export function xorshift(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
     x ^= x << 13;

@@ -18,6 +18,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { xorshift } from '../data/generate.js';
 import { mixedStream } from './mixed-stream.js';
 
 const SLUICE = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -59,17 +60,10 @@ async function writeStreamFile(path: string, size: number, change?: { fraction: 
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }
 
-/** xorshift, so the tree is the same in every run. */
+/** Uniform in [0, 1), the same in every run. */
 function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
+  const next = xorshift(seed);
+  return () => next() / 2 ** 32;
 }
 
 async function fileBytes(size: number, seed: number): Promise<Uint8Array> {

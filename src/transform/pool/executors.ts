@@ -46,6 +46,17 @@ export function ownedBytes(n: number): Uint8Array {
   return Buffer.allocUnsafeSlow(n); // not zero-filled: every byte is written before the buffer leaves
 }
 
+/** `parts` back to back in one buffer of their own (`total` is their summed length). */
+function concatOwned(parts: Uint8Array[], total: number): Uint8Array {
+  const output = ownedBytes(total);
+  let pos = 0;
+  for (const part of parts) {
+    output.set(part, pos);
+    pos += part.length;
+  }
+  return output;
+}
+
 function owned(bytes: Uint8Array): Uint8Array {
   if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
     return bytes;
@@ -307,13 +318,7 @@ function lz4Blocks(job: Lz4BlocksJob): CodecResult {
     outputs.push(out);
     total += out.length;
   }
-  const output = ownedBytes(total);
-  let pos = 0;
-  for (const o of outputs) {
-    output.set(o, pos);
-    pos += o.length;
-  }
-  return { output };
+  return { output: concatOwned(outputs, total) };
 }
 
 /** Streaming XXH32 for callers that hash across jobs (the LZ4 content checksum). */
@@ -347,13 +352,7 @@ function quicklzBlocks(job: QuicklzBlocksJob): CodecResult {
       throw err;
     }
   }
-  const output = ownedBytes(total);
-  let pos = 0;
-  for (const o of outputs) {
-    output.set(o, pos);
-    pos += o.length;
-  }
-  return { output };
+  return { output: concatOwned(outputs, total) };
 }
 
 // ----------------------------------------------------------------------------------------------- age
@@ -468,13 +467,7 @@ function xbcryptOpen(job: XbcryptChunksJob): CodecResult {
       total += plain.length;
     }
   }
-  const output = ownedBytes(total);
-  let pos = 0;
-  for (const o of outputs) {
-    output.set(o, pos);
-    pos += o.length;
-  }
-  return { output };
+  return { output: concatOwned(outputs, total) };
 }
 
 export function describeFailure(err: unknown): JobFailure {
