@@ -11,7 +11,8 @@
  */
 export class BufferPool {
   readonly #free: Buffer[] = [];
-  readonly #lent = new WeakMap<ArrayBufferLike, { offset: number; length: number; block: Buffer }>();
+  /** Views lent out of each block; the block comes back when the last of them is given back. */
+  readonly #lent = new WeakMap<ArrayBufferLike, { views: { offset: number; length: number }[]; block: Buffer }>();
 
   constructor(
     readonly blockBytes: number,
@@ -27,7 +28,19 @@ export class BufferPool {
 
   /** Records the view of a taken block that is about to be yielded. */
   lend(block: Buffer, view: Uint8Array): void {
-    this.#lent.set(block.buffer, { offset: view.byteOffset, length: view.byteLength, block });
+    this.lendViews(block, [view]);
+  }
+
+  /**
+   * Records several views of one taken block (say, small files read into it side by side); the block
+   * returns to the pool once every one of them has been given back. No views: the block goes back now.
+   */
+  lendViews(block: Buffer, views: Uint8Array[]): void {
+    if (views.length === 0) {
+      this.putBack(block);
+      return;
+    }
+    this.#lent.set(block.buffer, { views: views.map((v) => ({ offset: v.byteOffset, length: v.byteLength })), block });
   }
 
   /** Puts back a block that was taken but not lent (for example after a failed read). */
@@ -35,10 +48,14 @@ export class BufferPool {
     if (this.#free.length < this.maxFree) this.#free.push(block);
   }
 
-  /** Offers a written chunk back; its block is reused only if the chunk is exactly the lent view. */
+  /** Offers a written chunk back; its block is reused once every view lent from it is back. */
   give(chunk: Uint8Array): void {
     const lent = this.#lent.get(chunk.buffer);
-    if (lent === undefined || lent.offset !== chunk.byteOffset || lent.length !== chunk.byteLength) return;
+    if (lent === undefined) return;
+    const at = lent.views.findIndex((v) => v.offset === chunk.byteOffset && v.length === chunk.byteLength);
+    if (at < 0) return;
+    lent.views.splice(at, 1);
+    if (lent.views.length > 0) return;
     this.#lent.delete(chunk.buffer);
     this.putBack(lent.block);
   }

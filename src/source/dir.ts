@@ -10,7 +10,7 @@ import { close, constants, open as openCallback, read, type Stats } from 'node:f
 import { lstat, opendir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BufferPool } from '../bytes/buffer-pool.js';
-import type { FileReader } from './file-reader.js';
+import type { BatchedFiles, FileReader } from './file-reader.js';
 import { type Entry, type SafePath, toSafePath } from '../entry.js';
 import { SluiceError } from '../errors.js';
 
@@ -58,12 +58,18 @@ async function* walk(dir: string, prefix: SafePath | undefined, options: DirSour
     if (options.statFiles === false && dirent.isFile()) plainFiles.add(dirent.name);
   }
   names.sort(compareBytes);
+  const relOf = (name: string): SafePath => toSafePath(prefix === undefined ? name : `${prefix}/${name}`);
+  // Files known from the listing alone are read in batches when there are reader threads.
+  const batched =
+    options.reader !== undefined && plainFiles.size > 1
+      ? options.reader.batched(names.filter((n) => plainFiles.has(n) && options.exclude?.(relOf(n), 'file') !== true).map((n) => join(dir, n)), options.signal)
+      : undefined;
   const subdirs: { full: string; rel: SafePath }[] = [];
   for await (const { name, full, st } of statAhead(dir, names, plainFiles)) {
     options.signal?.throwIfAborted();
-    const rel = toSafePath(prefix === undefined ? name : `${prefix}/${name}`);
+    const rel = relOf(name);
     if (st === undefined) {
-      if (options.exclude?.(rel, 'file') !== true) yield unstatedFileEntry(full, rel, options);
+      if (options.exclude?.(rel, 'file') !== true) yield unstatedFileEntry(full, rel, options, batched);
       continue;
     }
     const kind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
@@ -119,8 +125,9 @@ function fileEntry(full: string, rel: SafePath, st: Stats, options: DirSourceOpt
   };
 }
 
-function unstatedFileEntry(full: string, rel: SafePath, options: DirSourceOptions): Entry {
-  return { kind: 'file', path: rel, mode: 0, mtimeMs: 0, content: contentOf(full, Number.MAX_SAFE_INTEGER, options) };
+function unstatedFileEntry(full: string, rel: SafePath, options: DirSourceOptions, batched: BatchedFiles | undefined): Entry {
+  const content = batched !== undefined ? batched.content(full) : contentOf(full, Number.MAX_SAFE_INTEGER, options);
+  return { kind: 'file', path: rel, mode: 0, mtimeMs: 0, content };
 }
 
 function contentOf(full: string, size: number, options: DirSourceOptions): AsyncIterable<Uint8Array> {

@@ -3,16 +3,21 @@
  * time, into shared blocks the main thread owns, and computes each block's CRC-32. A file stays open
  * between requests until it is read to the end or the main thread says it is no longer wanted.
  */
-import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { crc32 } from '../bytes/crc32.js';
 
 export type ReaderRequest =
   | { type: 'read'; request: number; file: number; path: string; block: SharedArrayBuffer; position: number; length: number }
+  | { type: 'batch'; request: number; paths: string[]; block: SharedArrayBuffer }
   | { type: 'close'; file: number };
+
+/** Where a batched file landed in the block, or null when it was left for a read of its own. */
+export type BatchedFile = { offset: number; length: number; crc: number } | null;
 
 export type ReaderReply =
   | { request: number; bytesRead: number; eof: boolean; crc: number }
+  | { request: number; files: BatchedFile[] }
   | { request: number; error: { message: string; code?: string; errno?: number; syscall?: string } };
 
 const open = new Map<number, number>();
@@ -28,9 +33,41 @@ function closeFile(file: number): void {
   }
 }
 
+/**
+ * Reads whole files side by side into one block, in order, while they fit. A file that does not fit,
+ * is not a regular file, grew while being read or fails in any way is left out (null): its own read
+ * then gives the usual result or error. Each file is read with one call, asking one byte more than its
+ * size so that the end shows.
+ */
+function readBatch(paths: string[], block: SharedArrayBuffer): BatchedFile[] {
+  const bytes = new Uint8Array(block);
+  let at = 0;
+  return paths.map((path) => {
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+      const st = fstatSync(fd);
+      if (!st.isFile() || st.size + 1 > bytes.length - at) return null;
+      const length = readSync(fd, bytes, at, st.size + 1, 0);
+      if (length > st.size) return null;
+      const file = { offset: at, length, crc: crc32(bytes.subarray(at, at + length)) };
+      at += length;
+      return file;
+    } catch {
+      return null;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  });
+}
+
 parentPort?.on('message', (message: ReaderRequest) => {
   if (message.type === 'close') {
     closeFile(message.file);
+    return;
+  }
+  if (message.type === 'batch') {
+    parentPort?.postMessage({ request: message.request, files: readBatch(message.paths, message.block) } satisfies ReaderReply);
     return;
   }
   try {

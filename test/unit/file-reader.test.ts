@@ -65,3 +65,66 @@ test('stopping early, missing files and symlinks leave no descriptor open', asyn
   await new Promise((r) => setTimeout(r, 50)); // close messages are fire-and-forget
   assert.equal(openDescriptors(), before);
 });
+
+test('batched files come back whole, side by side in one block; the rest are read on their own', async (t) => {
+  const dir = await tempDir(t);
+  const pool = new BufferPool(64 * 1024, 4, true);
+  const reader = new FileReader(pool, { threads: 2 });
+  t.after(() => reader.close());
+  const sizes = [0, 1, 5000, 30_000, 70_000, 20_000, 64 * 1024, 12];
+  const paths: string[] = [];
+  for (const [i, size] of sizes.entries()) {
+    paths.push(join(dir, `f${i}`));
+    await writeFile(paths[i] as string, pseudoRandomBytes(size, i + 1));
+  }
+  await symlink('f2', join(dir, 'link'));
+  paths.push(join(dir, 'link'), join(dir, 'vanished'));
+  const batched = reader.batched(paths);
+  const bufferOf: (ArrayBufferLike | undefined)[] = [];
+  const held: Uint8Array[] = [];
+  for (const [i, size] of sizes.entries()) {
+    const pieces: Uint8Array[] = [];
+    for await (const piece of batched.content(paths[i] as string)) {
+      assert.equal(knownCrc32(piece), crc32(piece), 'each piece carries its CRC-32');
+      pieces.push(piece);
+    }
+    assert.deepEqual(Buffer.concat(pieces), pseudoRandomBytes(size, i + 1), `file ${i} (${size} bytes)`);
+    bufferOf.push(pieces[0]?.buffer);
+    held.push(...pieces); // kept until the end, so no block is reused meanwhile
+  }
+  // 1 + 5000 + 30000 bytes fill the first 35 KiB of the 64 KiB block; 70000 cannot fit and 20000 still
+  // does; 64 KiB cannot; 12 does.
+  const shared = bufferOf[1];
+  for (const i of [2, 3, 5, 7]) assert.equal(bufferOf[i], shared, `file ${i} is in the batch block`);
+  for (const i of [4, 6]) assert.notEqual(bufferOf[i], shared, `file ${i} was read on its own`);
+  for (const piece of held) pool.give(piece);
+  await assert.rejects(async () => {
+    for await (const _ of batched.content(join(dir, 'link'))) break;
+  }, (err: NodeJS.ErrnoException) => err.code === 'ELOOP');
+  await assert.rejects(async () => {
+    for await (const _ of batched.content(join(dir, 'vanished'))) break;
+  }, (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
+});
+
+test('a batch block returns to the pool once every file in it has been given back', async (t) => {
+  const dir = await tempDir(t);
+  const pool = new BufferPool(64 * 1024, 4, true);
+  const reader = new FileReader(pool);
+  t.after(() => reader.close());
+  const paths = [join(dir, 'a'), join(dir, 'b')];
+  await writeFile(paths[0] as string, 'first');
+  await writeFile(paths[1] as string, 'second');
+  const batched = reader.batched(paths);
+  const collect = async (it: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> => {
+    const out: Uint8Array[] = [];
+    for await (const piece of it) out.push(piece);
+    return out;
+  };
+  const [a] = await collect(batched.content(paths[0] as string));
+  const [b] = await collect(batched.content(paths[1] as string));
+  assert.equal(a?.buffer, b?.buffer, 'both files in one block');
+  pool.give(a as Uint8Array);
+  assert.notEqual(pool.take().buffer, a?.buffer, 'not back while one file is still out');
+  pool.give(b as Uint8Array);
+  assert.equal(pool.take().buffer, a?.buffer, 'back once both are');
+});
