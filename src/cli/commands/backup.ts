@@ -24,8 +24,8 @@ export const STREAM_FORMATS = ['xbstream', 'tar', 'mbstream'] as const;
 
 /** Read block size when files are compressed or encrypted (the codecs' default block is 4 MiB too). */
 const CODEC_READ_BYTES = 4 << 20;
-/** Files whose codec work starts ahead of the container. */
-const PREFETCH_FILES = 8;
+/** Files whose codec work starts ahead of the container (tree, zstd: 8 files 4.0 s / 224 MiB, 16 3.7 s / 234 MiB, 32 3.4 s / 268 MiB). */
+const PREFETCH_FILES = 16;
 
 interface BackupOptions extends StreamOutputOptions, EncodeOptions {
   stream: string;

@@ -6,7 +6,10 @@
  *   pool never keeps the process alive.
  * - Admission is bounded: at most `capacity` jobs are queued or running at once; `run()` waits for a
  *   slot. Together with the per-stream window of `orderedMap` this bounds memory to about
- *   (capacity + streams × window) blocks.
+ *   (capacity + streams × window) blocks. A small job (input of at most 256 KiB: most files of a tree)
+ *   takes an eighth of a slot.
+ * - Jobs go to a worker several to a message (small ones, up to 16 and 4 MiB of input): on these
+ *   machines a message round trip costs about as much as compressing a 100 KB file.
  * - A job may be pinned to one worker (`Session`) when it depends on state kept there (a streaming
  *   decoder); pinned jobs run in submission order.
  * - A failed job rejects its own promise only; callers decide (orderedMap reports the first failure in
@@ -36,6 +39,8 @@ interface Pending {
   id: number;
   job: CodecJob;
   transfer: ArrayBuffer[];
+  /** Admission units held (see UNITS_PER_JOB). */
+  units: number;
   resolve: (result: CodecResult) => void;
   reject: (err: unknown) => void;
 }
@@ -43,13 +48,33 @@ interface Pending {
 interface Slot {
   worker: Worker;
   running: Map<number, Pending>;
+  /** Messages sent and not yet answered. */
+  messages: number;
   pinned: Pending[];
   sessions: number;
   broken: boolean;
 }
 
-/** Jobs handed to one worker before it answers; two hide the message round trip. */
+/** Messages handed to one worker before it answers; two hide the message round trip. */
 const IN_FLIGHT_PER_WORKER = 2;
+/** A job whose input is at most this large is small: it may share a message and takes one admission unit. */
+const SMALL_JOB_BYTES = 256 << 10;
+/** Admission units of any other job (capacity counts such jobs). */
+const UNITS_PER_JOB = 8;
+const MAX_JOBS_PER_MESSAGE = 16;
+const MAX_MESSAGE_INPUT_BYTES = 4 << 20;
+
+function inputBytes(job: CodecJob): number {
+  const input = (job as { input?: unknown }).input;
+  return input instanceof Uint8Array ? input.length : 0;
+}
+
+function unitsOf(job: CodecJob): number {
+  return inputBytes(job) <= SMALL_JOB_BYTES ? 1 : UNITS_PER_JOB;
+}
+
+/** What a worker answers: one result or failure per job of the message. */
+export type WorkerReply = { id: number; result?: CodecResult; failure?: JobFailure }[];
 
 /** Jobs one stream keeps outstanding: one per worker and one more queued behind them. */
 export function streamWindow(pool: BlockPool): number {
@@ -63,7 +88,8 @@ export class BlockPool {
   #slots: Slot[] = [];
   readonly #shared: Pending[] = [];
   #admitted = 0;
-  readonly #waiting: (() => void)[] = [];
+  readonly #waiting: { units: number; resolve: () => void }[] = [];
+  #pumpScheduled = false;
   #nextId = 1;
   #nextSession = 1;
   #idleTimer: NodeJS.Timeout | undefined;
@@ -79,8 +105,9 @@ export class BlockPool {
 
   /** Runs one job on any worker. Buffers in `transfer` move to the worker (they become unusable here). */
   async run(job: CodecJob, transfer: ArrayBuffer[] = []): Promise<CodecResult> {
-    await this.#admit();
-    return this.#enqueue(job, transfer, undefined);
+    const units = unitsOf(job);
+    await this.#admit(units);
+    return this.#enqueue(job, transfer, undefined, units);
   }
 
   /** A handle whose jobs all run on one worker, in order. Close it when done. */
@@ -98,8 +125,8 @@ export class BlockPool {
 
   /** @internal used by Session */
   async runPinned(slot: Slot, job: CodecJob, transfer: ArrayBuffer[]): Promise<CodecResult> {
-    await this.#admit();
-    return this.#enqueue(job, transfer, slot);
+    await this.#admit(UNITS_PER_JOB);
+    return this.#enqueue(job, transfer, slot, UNITS_PER_JOB);
   }
 
   /** @internal used by Session */
@@ -117,33 +144,39 @@ export class BlockPool {
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
-  async #admit(): Promise<void> {
-    if (this.#admitted < this.capacity) {
-      this.#admitted += 1;
+  async #admit(units: number): Promise<void> {
+    if (this.#waiting.length === 0 && this.#admitted + units <= this.capacity * UNITS_PER_JOB) {
+      this.#admitted += units;
       return;
     }
-    await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    // the releaser handed its slot over: #admitted already counts us
+    await new Promise<void>((resolve) => this.#waiting.push({ units, resolve }));
+    // the releaser admitted us: #admitted already counts our units
   }
 
-  #release(): void {
-    const next = this.#waiting.shift();
-    if (next !== undefined) next();
-    else this.#admitted -= 1;
+  #release(units: number): void {
+    this.#admitted -= units;
+    for (;;) {
+      const next = this.#waiting[0];
+      if (next === undefined || this.#admitted + next.units > this.capacity * UNITS_PER_JOB) break;
+      this.#waiting.shift();
+      this.#admitted += next.units;
+      next.resolve();
+    }
   }
 
-  #enqueue(job: CodecJob, transfer: ArrayBuffer[], slot: Slot | undefined): Promise<CodecResult> {
+  #enqueue(job: CodecJob, transfer: ArrayBuffer[], slot: Slot | undefined, units: number): Promise<CodecResult> {
     return new Promise<CodecResult>((resolve, reject) => {
       const pending: Pending = {
         id: this.#nextId++,
         job,
         transfer,
+        units,
         resolve: (r) => {
-          this.#release();
+          this.#release(units);
           resolve(r);
         },
         reject: (e) => {
-          this.#release();
+          this.#release(units);
           reject(e);
         },
       };
@@ -157,6 +190,16 @@ export class BlockPool {
         this.#shared.push(pending);
       }
       this.#startWorkers();
+      this.#schedulePump();
+    });
+  }
+
+  /** Pumps once the current turn's jobs are all queued, so that small ones can share messages. */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setImmediate(() => {
+      this.#pumpScheduled = false;
       this.#pump();
     });
   }
@@ -171,13 +214,16 @@ export class BlockPool {
 
   #spawn(): Slot {
     const worker = new Worker(new URL('./codec-worker.js', import.meta.url));
-    const slot: Slot = { worker, running: new Map(), pinned: [], sessions: 0, broken: false };
-    worker.on('message', (msg: { id: number; result?: CodecResult; failure?: JobFailure }) => {
-      const pending = slot.running.get(msg.id);
-      if (pending === undefined) return;
-      slot.running.delete(msg.id);
-      if (msg.failure !== undefined) pending.reject(new JobError(msg.failure));
-      else pending.resolve(msg.result as CodecResult);
+    const slot: Slot = { worker, running: new Map(), messages: 0, pinned: [], sessions: 0, broken: false };
+    worker.on('message', (reply: WorkerReply) => {
+      slot.messages -= 1;
+      for (const msg of reply) {
+        const pending = slot.running.get(msg.id);
+        if (pending === undefined) continue;
+        slot.running.delete(msg.id);
+        if (msg.failure !== undefined) pending.reject(new JobError(msg.failure));
+        else pending.resolve(msg.result as CodecResult);
+      }
       this.#pump();
       this.#checkIdle();
     });
@@ -193,26 +239,53 @@ export class BlockPool {
     slot.broken = true;
     for (const pending of slot.running.values()) pending.reject(err);
     slot.running.clear();
+    slot.messages = 0;
     for (const pending of slot.pinned.splice(0)) pending.reject(err);
     const i = this.#slots.indexOf(slot);
     if (i >= 0) this.#slots.splice(i, 1);
     this.#pump();
   }
 
+  /** The next message's jobs for `slot`: one pinned job, or shared jobs (several if they are small). */
+  #nextMessage(slot: Slot): Pending[] {
+    const pinned = slot.pinned.shift();
+    if (pinned !== undefined) return [pinned];
+    const jobs: Pending[] = [];
+    let bytes = 0;
+    while (jobs.length < MAX_JOBS_PER_MESSAGE) {
+      const next = this.#shared[0];
+      if (next === undefined) break;
+      const size = inputBytes(next.job);
+      const small = size <= SMALL_JOB_BYTES;
+      if (jobs.length > 0 && (!small || bytes + size > MAX_MESSAGE_INPUT_BYTES)) break;
+      jobs.push(this.#shared.shift() as Pending);
+      bytes += size;
+      if (!small) break;
+    }
+    return jobs;
+  }
+
   #pump(): void {
-    // idle workers first, then a second job each to hide the round trip
+    // idle workers first, then a second message each to hide the round trip
     for (let depth = 1; depth <= IN_FLIGHT_PER_WORKER; depth++) {
       for (const slot of this.#slots) {
-        while (slot.running.size < depth) {
-          const next = slot.pinned.shift() ?? this.#shared.shift();
-          if (next === undefined) break;
-          slot.running.set(next.id, next);
+        while (slot.messages < depth) {
+          const jobs = this.#nextMessage(slot);
+          if (jobs.length === 0) break;
+          for (const job of jobs) slot.running.set(job.id, job);
+          slot.messages += 1;
           slot.worker.ref();
           try {
-            slot.worker.postMessage({ id: next.id, job: next.job }, next.transfer);
+            slot.worker.postMessage(
+              jobs.map((p) => ({ id: p.id, job: p.job })),
+              [...new Set(jobs.flatMap((p) => p.transfer))],
+            );
           } catch (err) {
-            slot.running.delete(next.id);
-            next.reject(err);
+            slot.messages -= 1;
+            for (const job of jobs) {
+              slot.running.delete(job.id);
+              job.reject(err);
+            }
           }
         }
       }

@@ -1,16 +1,23 @@
-/** Entry point of a codec worker thread: runs one job per message and answers with its id. */
+/** Entry point of a codec worker thread: runs the jobs of each message in order and answers them in one reply. */
 import { parentPort } from 'node:worker_threads';
 import { describeFailure, runJob, transferList } from './executors.js';
+import type { WorkerReply } from './block-pool.js';
 import type { CodecJob } from './jobs.js';
 
 const port = parentPort;
 if (port === null) throw new Error('codec-worker.js must run in a worker thread');
 
-port.on('message', (msg: { id: number; job: CodecJob }) => {
-  try {
-    const result = runJob(msg.job);
-    port.postMessage({ id: msg.id, result }, transferList(result));
-  } catch (err) {
-    port.postMessage({ id: msg.id, failure: describeFailure(err) });
+port.on('message', (jobs: { id: number; job: CodecJob }[]) => {
+  const reply: WorkerReply = [];
+  const transfer: ArrayBuffer[] = [];
+  for (const { id, job } of jobs) {
+    try {
+      const result = runJob(job);
+      reply.push({ id, result });
+      for (const buffer of transferList(result)) if (!transfer.includes(buffer)) transfer.push(buffer);
+    } catch (err) {
+      reply.push({ id, failure: describeFailure(err) });
+    }
   }
+  port.postMessage(reply, transfer);
 });
