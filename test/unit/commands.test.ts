@@ -19,3 +19,14 @@ test('a command name loads only its own group; anything else loads all', async (
   assert.ok((await loadCommands('snapshots')).some((m) => m.name === 'restore'));
   assert.equal((await loadCommands('--help')).length, commandGroups.flatMap((g) => g.names).length);
 });
+
+test('the package bin that `npx sluice` runs is executable after a build, and runs', async () => {
+  // npm does not link a package's own bin, so `npx sluice` in a checkout executes the file as it is.
+  const { readFile, stat } = await import('node:fs/promises');
+  const { execFileSync } = await import('node:child_process');
+  const { join } = await import('node:path');
+  const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { bin: { sluice: string }; version: string };
+  const bin = join(process.cwd(), pkg.bin.sluice);
+  assert.notEqual((await stat(bin)).mode & 0o111, 0, `${bin} is not executable: run npm run build`);
+  assert.equal(execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim(), pkg.version);
+});
