@@ -83,6 +83,7 @@ export async function* readFdBlocks(fd: number, blocks: CountedBlocks, options: 
     if (settled) blocks.release(pending.block);
   }
 }
+
 function readInto(fd: number, block: Buffer, at: number): Promise<number> {
   return new Promise((resolve, reject) => {
     read(fd, block, at, block.length - at, null, (err, n) => (err === null ? resolve(n) : reject(err)));

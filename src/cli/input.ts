@@ -2,11 +2,10 @@
 import { createReadStream, fstatSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { isatty } from 'node:tty';
-import type { CountedBlocks } from '../bytes/counted-blocks.js';
+import { CountedBlocks } from '../bytes/counted-blocks.js';
 import { readFdBlocks } from '../bytes/fd-blocks.js';
-import { UsageError } from '../errors.js';
 import type { CliContext } from './context.js';
-import { binaryStdin } from './output.js';
+import { binaryStdin, stdinIsTerminal } from './output.js';
 
 const READ_BYTES = 1 << 20;
 /** Block size for countedInput: large reads from a file, several pipe reads per block. */
@@ -26,11 +25,16 @@ export function streamInput(ctx: CliContext, file: string | undefined, what = 'a
  * asked for, unless the consumer retains it. For consumers that handle each chunk before the next one,
  * or retain what they keep.
  */
-export function countedInput(ctx: CliContext, file: string | undefined, what: string, blocks: CountedBlocks): AsyncIterable<Uint8Array> {
+export function countedInput(
+  ctx: CliContext,
+  file: string | undefined,
+  what: string,
+  blocks = new CountedBlocks(INPUT_BLOCK_BYTES),
+): AsyncIterable<Uint8Array> {
   if (file !== undefined && file !== '-') return namedFileBlocks(file, blocks);
   const fd = ctx.stdinFd;
   if (fd === undefined) return binaryStdin(ctx, what);
-  if (isatty(fd)) throw new UsageError(`expected ${what} on stdin, but stdin is a terminal; redirect it from a file or a pipe`);
+  if (isatty(fd)) throw stdinIsTerminal(what);
   // fd 0 is read directly (process.stdin would make it non-blocking); if it already is, process.stdin waits for it.
   return readFdBlocks(fd, blocks, { whenNonBlocking: () => binaryStdin(ctx, what) });
 }

@@ -14,10 +14,12 @@ export function binaryStdout(ctx: CliContext, what = 'a binary stream'): Writabl
 
 /** stdin for binary data; a terminal means the user forgot the `<` redirection. */
 export function binaryStdin(ctx: CliContext, what = 'a stream'): NodeJS.ReadableStream & AsyncIterable<Uint8Array> {
-  if (ctx.stdin.isTTY === true) {
-    throw new UsageError(`expected ${what} on stdin, but stdin is a terminal; redirect it from a file or a pipe`);
-  }
+  if (ctx.stdin.isTTY === true) throw stdinIsTerminal(what);
   return ctx.stdin as NodeJS.ReadableStream & AsyncIterable<Uint8Array>;
+}
+
+export function stdinIsTerminal(what: string): UsageError {
+  return new UsageError(`expected ${what} on stdin, but stdin is a terminal; redirect it from a file or a pipe`);
 }
 
 export function fileOutput(path: string): Writable {

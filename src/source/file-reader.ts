@@ -91,27 +91,13 @@ export class FileReader {
     // grew past its hint is read on in whole blocks.
     const requestAt = (at: number): number => (at >= sizeHint ? blockBytes : Math.min(blockBytes, sizeHint - at + 1));
     const readAt = (at: number, length: number): Promise<Read> => {
-      const index = this.#nextThread++ % this.#threads.length;
-      const thread = (this.#threads[index] ??= new ReaderThread());
-      const block = this.#pool.take();
-      const request = this.#nextRequest++;
-      return new Promise<ReaderReply>((resolve, reject) => {
-        thread.send(
-          { type: 'read', request, file, path, block: block.buffer as SharedArrayBuffer, position: at, length },
-          { request, resolve, reject },
-        );
-      }).then(
-        (reply) => {
-          const r = reply as { bytesRead: number; eof: boolean; crc: number };
-          if (r.eof) openOn.delete(thread);
-          else openOn.add(thread);
-          return { block, ...r };
-        },
-        (err: unknown) => {
-          this.#pool.putBack(block);
-          throw err;
-        },
-      );
+      const { thread, block, reply } = this.#request((request, shared) => ({ type: 'read', request, file, path, block: shared, position: at, length }));
+      return reply.then((answer) => {
+        const r = answer as { bytesRead: number; eof: boolean; crc: number };
+        if (r.eof) openOn.delete(thread);
+        else openOn.add(thread);
+        return { block, ...r };
+      });
     };
     const pending: { length: number; read: Promise<Read> }[] = [];
     let requested = 0;
@@ -168,18 +154,22 @@ export class FileReader {
 
   /** Reads whole files side by side into one block, on one thread, in one request (see readBatch). */
   readBatch(paths: string[]): Promise<{ block: Buffer; files: BatchedFile[] }> {
+    const { block, reply } = this.#request((request, shared) => ({ type: 'batch', request, paths, block: shared }));
+    return reply.then((answer) => ({ block, files: (answer as { files: BatchedFile[] }).files }));
+  }
+
+  /** Sends a request that fills a pool block to the next thread in turn; a failed request gives the block back. */
+  #request(message: (request: number, block: SharedArrayBuffer) => ReaderRequest): { thread: ReaderThread; block: Buffer; reply: Promise<ReaderReply> } {
     const thread = (this.#threads[this.#nextThread++ % this.#threads.length] ??= new ReaderThread());
     const block = this.#pool.take();
     const request = this.#nextRequest++;
-    return new Promise<ReaderReply>((resolve, reject) => {
-      thread.send({ type: 'batch', request, paths, block: block.buffer as SharedArrayBuffer }, { request, resolve, reject });
-    }).then(
-      (reply) => ({ block, files: (reply as { files: BatchedFile[] }).files }),
-      (err: unknown) => {
-        this.#pool.putBack(block);
-        throw err;
-      },
-    );
+    const reply = new Promise<ReaderReply>((resolve, reject) => {
+      thread.send(message(request, block.buffer as SharedArrayBuffer), { request, resolve, reject });
+    }).catch((err: unknown) => {
+      this.#pool.putBack(block);
+      throw err;
+    });
+    return { thread, block, reply };
   }
 
   async close(): Promise<void> {

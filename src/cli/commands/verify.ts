@@ -9,8 +9,7 @@ import { ThreadedDigest } from '../../filter/threaded-digest.js';
 import { Meter } from '../../filter/meter.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
-import { countedInput, INPUT_BLOCK_BYTES, streamInput } from '../input.js';
-import { CountedBlocks } from '../../bytes/counted-blocks.js';
+import { countedInput, streamInput } from '../input.js';
 import { showProgress } from '../progress.js';
 import { inspectDecodedXbstream } from '../../transform/xbstream-events.js';
 import { addDecodeOptions, DECODE_OPTIONAL_VALUES, type DecodeOptions, decoderFrom, encodingReport } from '../transform-options.js';
@@ -46,7 +45,7 @@ export const verifyCommand: CommandModule = {
         let summary;
         try {
           // Without a decoder every chunk is hashed and checked before the next is read: blocks can be recycled.
-          const raw = decoder === undefined ? countedInput(ctx, file, 'an xbstream', new CountedBlocks(INPUT_BLOCK_BYTES)) : streamInput(ctx, file, 'an xbstream');
+          const raw = decoder === undefined ? countedInput(ctx, file, 'an xbstream') : streamInput(ctx, file, 'an xbstream');
           const input = digest.filter(meter.filter(raw));
           const onFile = (f: InspectedFile): void => {
             meter.files += 1;

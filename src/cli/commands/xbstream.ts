@@ -102,7 +102,7 @@ async function extract(ctx: CliContext, parallel: number, options: XbstreamOptio
 }
 
 async function list(ctx: CliContext, options: XbstreamOptions): Promise<void> {
-  const input = countedInput(ctx, undefined, 'an xbstream', new CountedBlocks(INPUT_BLOCK_BYTES));
+  const input = countedInput(ctx, undefined, 'an xbstream');
   await inspectXbstream(
     input,
     (file) => {

@@ -256,7 +256,7 @@ export class BlockPool {
       const next = this.#shared[0];
       if (next === undefined) break;
       const size = inputBytes(next.job);
-      const small = size <= SMALL_JOB_BYTES;
+      const small = next.units < UNITS_PER_JOB;
       if (jobs.length > 0 && (!small || bytes + size > MAX_MESSAGE_INPUT_BYTES)) break;
       jobs.push(this.#shared.shift() as Pending);
       bytes += size;
