@@ -15,7 +15,7 @@ import { BlockPool } from '../../src/transform/pool/block-pool.js';
 import { ok, run, sh } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { pseudoRandomBytes } from '../helpers/tree.js';
-import { chunks, collect, compressibleBytes, sluiceError } from './helpers.js';
+import { chunks, collect, compressibleBytes, cutAt, sluiceError } from './helpers.js';
 
 const CHUNK = 64 << 10;
 const SEALED = CHUNK + 16;
@@ -206,4 +206,17 @@ describe('passphrases (scrypt)', () => {
     const err = await sluiceError(() => collect(new AgeDecryptor({ identities: [key.identity], pool }).decrypt(chunks(sealed), 'a.age')));
     assert.equal(err.code, 'E_WRONG_KEY');
   });
+});
+
+test('the header is found wherever the input is split, including inside its MAC line', async () => {
+  const encryptor = createAgeEncryptor({ passphrase: 'split', scryptLogN: 10, pool });
+  const decryptor = new AgeDecryptor({ passphrases: ['split'], pool });
+  const data = pseudoRandomBytes(100, 5);
+  const sealed = await collect(encryptor.encrypt(cutAt(data, [])));
+  const failed: number[] = [];
+  for (let cut = 1; cut < sealed.length; cut++) {
+    const back = await collect(decryptor.decrypt(cutAt(sealed, [cut]), 'f.age')).catch(() => undefined);
+    if (back === undefined || !back.equals(data)) failed.push(cut);
+  }
+  assert.deepEqual(failed, [], 'input split at these offsets did not decrypt');
 });

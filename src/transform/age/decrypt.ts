@@ -98,6 +98,8 @@ async function splitHeader(
   const parts: Uint8Array[] = [];
   let have = 0;
   let searchFrom = 0;
+  /** Where the `--- MAC` line starts, once seen (its end may come in a later chunk). */
+  let macAt = -1;
   let joined: Uint8Array = new Uint8Array(0);
   for (;;) {
     const next = await it.next();
@@ -114,8 +116,8 @@ async function splitHeader(
     parts.push(joined);
     const text = Buffer.from(joined.buffer, joined.byteOffset, Math.min(joined.length, AGE_MAX_HEADER_BYTES + 1)).toString('latin1');
     if (text.length >= MAGIC_LINE.length && !text.startsWith(MAGIC_LINE)) throw notAge(text, path);
-    const mac = text.indexOf('\n--- ', Math.max(0, searchFrom - 5));
-    const end = mac < 0 ? -1 : text.indexOf('\n', mac + 1);
+    if (macAt < 0) macAt = text.indexOf('\n--- ', Math.max(0, searchFrom - 4));
+    const end = macAt < 0 ? -1 : text.indexOf('\n', macAt + 1);
     if (end >= 0) {
       const header = joined.slice(0, end + 1);
       const leftover = joined.subarray(end + 1);
