@@ -29,10 +29,8 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { parseIdentities, parsePassphraseFile, parseRecipients } from '../transform/age/keys.js';
-import { createAgeEncryptor } from '../transform/age/encrypt.js';
 import {
   type CompressionAlgorithm,
-  createCompressor,
   DEFAULT_COMPRESS_BLOCK_BYTES,
   MAX_COMPRESS_BLOCK_BYTES,
   MIN_COMPRESS_BLOCK_BYTES,
@@ -40,7 +38,7 @@ import {
   ZSTD_MIN_LEVEL,
 } from '../transform/compress.js';
 import { createDecoder, type Decoder, encodingLayers, type Layer } from '../transform/decode.js';
-import type { OutputBlocks } from '../transform/blocks.js';
+import { createEncodeChain, type EncodeChainOptions, type SourceBuffers } from '../transform/encode-chain.js';
 import type { FileTransform } from '../transform/entry-transform.js';
 import { checkXbcryptKey } from '../transform/xbcrypt/decoder.js';
 import type { CliContext } from './context.js';
@@ -132,20 +130,13 @@ function threads(value: string | undefined, option: string): number {
   return parseCount(value ?? '1', option, 1, 64);
 }
 
-/** The buffer pool a directory source reads into (`BufferPool`), as the transforms use it. */
-export interface TransformBuffers extends OutputBlocks {
-  give(chunk: Uint8Array): void;
-}
-
 /**
  * The transforms `backup` applies to every file: compress, then encrypt (either may be absent).
  * With `buffers` (the pool the source reads into and stdout gives back to), input blocks are given back
  * as soon as they are copied and output is gathered into the pool's blocks, so no fresh memory is touched.
  */
-export function encodeTransformsFrom(options: EncodeOptions, _ctx: CliContext, buffers?: TransformBuffers): FileTransform[] {
-  const release = buffers === undefined ? undefined : (chunk: Uint8Array): void => buffers.give(chunk);
-  const encrypting = options.encrypt !== undefined;
-  const transforms: FileTransform[] = [];
+export function encodeTransformsFrom(options: EncodeOptions, _ctx: CliContext, buffers?: SourceBuffers): FileTransform[] {
+  const chain: EncodeChainOptions = buffers === undefined ? {} : { buffers };
   if (options.compress !== undefined) {
     const algorithm = options.compress;
     if (algorithm !== 'zstd' && algorithm !== 'lz4') {
@@ -157,16 +148,7 @@ export function encodeTransformsFrom(options: EncodeOptions, _ctx: CliContext, b
     if (blockBytes < MIN_COMPRESS_BLOCK_BYTES || blockBytes > MAX_COMPRESS_BLOCK_BYTES) {
       throw new UsageError(`--compress-chunk-size must be from 64K to 16M, not ${options.compressChunkSize}`);
     }
-    const compressor = createCompressor({
-      algorithm: algorithm as CompressionAlgorithm,
-      level,
-      blockBytes,
-      threads: threads(options.compressThreads, '--compress-threads'),
-      ...(release === undefined ? {} : { release }),
-      ...(buffers === undefined || encrypting ? {} : { output: buffers }),
-      ...(encrypting ? { consumerCopies: true } : {}), // the encryptor copies frames into its blocks
-    });
-    transforms.push(compressor.transform);
+    chain.compress = { algorithm: algorithm as CompressionAlgorithm, level, blockBytes, threads: threads(options.compressThreads, '--compress-threads') };
   }
   const recipients = [
     ...(options.recipient ?? []),
@@ -186,18 +168,11 @@ export function encodeTransformsFrom(options: EncodeOptions, _ctx: CliContext, b
     }
     const passphrase =
       options.passphraseFile === undefined ? undefined : parsePassphraseFile(readText(options.passphraseFile, '--passphrase-file'), options.passphraseFile);
-    const encryptor = createAgeEncryptor({
-      recipients,
-      ...(passphrase === undefined ? {} : { passphrase }),
-      threads: threads(options.encryptThreads, '--encrypt-threads'),
-      ...(release === undefined ? {} : { release }),
-      ...(buffers === undefined ? {} : { output: buffers }),
-    });
-    transforms.push(encryptor.transform);
+    chain.encrypt = { recipients, ...(passphrase === undefined ? {} : { passphrase }), threads: threads(options.encryptThreads, '--encrypt-threads') };
   } else if (keyGiven) {
     throw new UsageError('--recipient, --recipients-file and --passphrase-file only make sense with --encrypt');
   }
-  return transforms;
+  return createEncodeChain(chain);
 }
 
 /** The decoder for the decode options, or undefined when neither --decompress nor --decrypt was given. */

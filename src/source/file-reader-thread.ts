@@ -1,11 +1,10 @@
 /**
  * The worker side of FileReader: opens, reads and closes files with synchronous calls, one request at a
- * time, into shared blocks the main thread owns, and computes each block's CRC-32. A file stays open
+ * time, into shared blocks the main thread owns. A file stays open
  * between requests until it is read to the end or the main thread says it is no longer wanted.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { crc32 } from '../bytes/crc32.js';
 
 export type ReaderRequest =
   | { type: 'read'; request: number; file: number; path: string; block: SharedArrayBuffer; position: number; length: number }
@@ -13,10 +12,10 @@ export type ReaderRequest =
   | { type: 'close'; file: number };
 
 /** Where a batched file landed in the block, or null when it was left for a read of its own. */
-export type BatchedFile = { offset: number; length: number; crc: number } | null;
+export type BatchedFile = { offset: number; length: number } | null;
 
 export type ReaderReply =
-  | { request: number; bytesRead: number; eof: boolean; crc: number }
+  | { request: number; bytesRead: number; eof: boolean }
   | { request: number; files: BatchedFile[] }
   | { request: number; error: { message: string; code?: string; errno?: number; syscall?: string } };
 
@@ -50,7 +49,7 @@ function readBatch(paths: string[], block: SharedArrayBuffer): BatchedFile[] {
       if (!st.isFile() || st.size + 1 > bytes.length - at) return null;
       const length = readSync(fd, bytes, at, st.size + 1, 0);
       if (length > st.size) return null;
-      const file = { offset: at, length, crc: crc32(bytes.subarray(at, at + length)) };
+      const file = { offset: at, length };
       at += length;
       return file;
     } catch {
@@ -81,9 +80,7 @@ parentPort?.on('message', (message: ReaderRequest) => {
     const bytesRead = readSync(fd, target, 0, message.length, message.position);
     const eof = bytesRead < message.length;
     if (eof) closeFile(message.file);
-    // Computed here, beside the read, so the main thread's xbstream writer need not.
-    const crc = crc32(target.subarray(0, bytesRead));
-    parentPort?.postMessage({ request: message.request, bytesRead, eof, crc } satisfies ReaderReply);
+    parentPort?.postMessage({ request: message.request, bytesRead, eof } satisfies ReaderReply);
   } catch (err) {
     closeFile(message.file);
     const e = err as NodeJS.ErrnoException;

@@ -10,7 +10,6 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { BufferPool } from '../bytes/buffer-pool.js';
-import { rememberCrc32 } from '../bytes/known-crc.js';
 import type { BatchedFile, ReaderReply, ReaderRequest } from './file-reader-thread.js';
 
 interface Waiting {
@@ -34,11 +33,16 @@ class ReaderThread {
       if ('error' in reply) waiting.reject(Object.assign(new Error(reply.error.message), reply.error));
       else waiting.resolve(reply);
     });
-    this.worker.on('error', (err) => {
-      this.failure = err instanceof Error ? err : new Error(String(err));
-      for (const w of this.waiting.values()) w.reject(this.failure);
-      this.waiting.clear();
-    });
+    this.worker.on('error', (err) => this.#fail(err instanceof Error ? err : new Error(String(err))));
+    // A thread that ends without an error (terminated, or its event loop ran dry) must not leave reads
+    // waiting forever.
+    this.worker.on('exit', (code) => this.#fail(new Error(`a file reader thread exited (status ${code}) with reads outstanding`)));
+  }
+
+  #fail(err: Error): void {
+    this.failure ??= err;
+    for (const w of this.waiting.values()) w.reject(this.failure);
+    this.waiting.clear();
   }
 
   send(message: ReaderRequest, waiting?: Waiting & { request: number }): void {
@@ -58,7 +62,7 @@ export interface FileReaderOptions {
   readAhead?: number;
 }
 
-type Read = { block: Buffer; bytesRead: number; eof: boolean; crc: number };
+type Read = { block: Buffer; bytesRead: number; eof: boolean };
 
 export class FileReader {
   /** Started on first use: a worker that has been created keeps the process alive until it is terminated. */
@@ -79,7 +83,7 @@ export class FileReader {
 
   /**
    * The content of a file, read in blocks of the pool's size, `readAhead` blocks ahead of the consumer.
-   * Each block's CRC-32 is known (see known-crc.ts). `sizeHint` (from a stat, if there was one) sizes the
+   * `sizeHint` (from a stat, if there was one) sizes the
    * first read so that a file of that size needs a single read.
    */
   async *read(path: string, sizeHint = Number.MAX_SAFE_INTEGER, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
@@ -93,7 +97,7 @@ export class FileReader {
     const readAt = (at: number, length: number): Promise<Read> => {
       const { thread, block, reply } = this.#request((request, shared) => ({ type: 'read', request, file, path, block: shared, position: at, length }));
       return reply.then((answer) => {
-        const r = answer as { bytesRead: number; eof: boolean; crc: number };
+        const r = answer as { bytesRead: number; eof: boolean };
         if (r.eof) openOn.delete(thread);
         else openOn.add(thread);
         return { block, ...r };
@@ -121,7 +125,7 @@ export class FileReader {
       while (pending.length > 0) {
         signal?.throwIfAborted();
         const { length, read } = pending.shift() as { length: number; read: Promise<Read> };
-        const { block, bytesRead, eof, crc } = await read;
+        const { block, bytesRead, eof } = await read;
         if (eof || bytesRead < length) ended = true;
         else {
           large = true;
@@ -133,7 +137,6 @@ export class FileReader {
         }
         const view = bytesRead === block.length ? block : block.subarray(0, bytesRead);
         this.#pool.lend(block, view);
-        rememberCrc32(view, crc);
         requestMore();
         yield view;
       }
@@ -230,7 +233,6 @@ export class BatchedFiles {
         files.forEach((file, i) => {
           if (file === null) return;
           const view = block.subarray(file.offset, file.offset + file.length);
-          rememberCrc32(view, file.crc);
           views.set(batch.paths[i] as string, view);
           if (view.length > 0) lent.push(view);
         });

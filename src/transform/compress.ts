@@ -13,9 +13,11 @@
  */
 import type { FileEntry } from '../entry.js';
 import { toSafePath } from '../entry.js';
-import { BlockBuffers, codecError, copyOf, cutBlocks, gatherInto, isLargeBlock, type OutputBlocks, smallStream, transferOf } from './blocks.js';
+import { copyOf, transferOf } from '../bytes/copies.js';
+import { BlockBuffers, encodeBlocks, gatherInto, type OutputBlocks, type Release, smallStream } from './codec-blocks.js';
+import { codecError } from './codec-errors.js';
 import type { FileTransform } from './entry-transform.js';
-import { BlockPool, orderedMap, streamWindow } from './pool/block-pool.js';
+import { BlockPool, streamWindow } from './pool/block-pool.js';
 import { lz4OutputBound, zstdOutputBound } from './pool/executors.js';
 import type { CodecJob } from './pool/jobs.js';
 
@@ -39,14 +41,12 @@ export interface CompressOptions {
   /** Use this pool instead of starting one. */
   pool?: BlockPool;
   /** Told about each input chunk once its bytes are copied (to recycle a source's read buffers). */
-  release?: (chunk: Uint8Array) => void;
-  /** Gather the frames into blocks from this pool (when compression is the last transform). */
-  output?: OutputBlocks;
+  release?: Release;
   /**
-   * The consumer copies each chunk before it pulls the next (as the age encryptor does), so the buffers
-   * frames are written into can be reused: no new memory per block.
+   * Gather the frames into blocks from this pool (when compression is the last transform). Without it,
+   * frames are lent to the consumer, which gives each back with `recycle` once it no longer reads it.
    */
-  consumerCopies?: boolean;
+  output?: OutputBlocks;
 }
 
 /** The LZ4 block size code whose maximum block holds `bytes` (4 MiB blocks for anything larger than 1 MiB). */
@@ -61,6 +61,8 @@ export interface Compressor {
   transform: FileTransform;
   /** Compresses one byte stream (what `transform` does to a file's content). */
   compress(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array>;
+  /** Gives back a chunk `compress` yielded, once the consumer no longer reads it (see codec-blocks.ts). */
+  readonly recycle: Release;
   readonly suffix: string;
   readonly pool: BlockPool;
 }
@@ -82,8 +84,8 @@ export function createCompressor(options: CompressOptions): Compressor {
   const blockCode = lz4BlockCode(blockBytes);
 
   const outputBound = algorithm === 'zstd' ? zstdOutputBound(blockBytes) : lz4OutputBound(blockBytes, blockCode);
-  const outputs =
-    options.consumerCopies === true || options.output !== undefined ? new BlockBuffers(outputBound, pool.capacity + window + 2) : undefined;
+  const outputs = new BlockBuffers(outputBound, pool.capacity + window + 2);
+  const recycle: Release = (chunk) => outputs.give(chunk);
 
   const jobFor = (input: Uint8Array, output?: Uint8Array): CodecJob => {
     const job: CodecJob = algorithm === 'zstd' ? { kind: 'zstd-compress', level, input } : { kind: 'lz4-compress', blockCode, input };
@@ -117,26 +119,23 @@ export function createCompressor(options: CompressOptions): Compressor {
       yield output;
       return;
     }
-    yield* options.output === undefined ? frames(start.rest, path) : gatherInto(frames(start.rest, path), options.output);
+    yield* options.output === undefined ? frames(start.rest, path) : gatherInto(frames(start.rest, path), options.output, recycle);
   }
 
   async function* frames(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array> {
     let frames = 0;
-    const results = orderedMap(cutBlocks(content, buffers, options.release), window, async (block) => {
-      const out = isLargeBlock(block, buffers) ? outputs?.take() : undefined;
-      try {
-        const transfer = out === undefined ? transferOf(block.bytes) : [...transferOf(block.bytes), ...transferOf(out)];
-        const result = await pool.run(jobFor(block.bytes, out), transfer);
-        buffers.give(result.recycled);
-        return result.output;
-      } catch (err) {
-        throw codecError(err, `${algorithm} compression failed`, { path, offset: block.offset });
-      }
+    const results = encodeBlocks(content, {
+      pool,
+      inputs: buffers,
+      outputs,
+      window,
+      ...(options.release === undefined ? {} : { release: options.release }),
+      job: (block, output) => jobFor(block.bytes, output),
+      failure: (err, block) => codecError(err, `${algorithm} compression failed`, { path, offset: block.offset }),
     });
     for await (const frame of results) {
       frames += 1;
       yield frame;
-      outputs?.give(frame); // the consumer has copied it (give ignores buffers it did not lend)
     }
     if (frames === 0) yield (await pool.run(jobFor(new Uint8Array(0)))).output;
   }
@@ -145,5 +144,5 @@ export function createCompressor(options: CompressOptions): Compressor {
     const { size: _size, ...rest } = entry;
     return { ...rest, path: toSafePath(entry.path + suffix), content: compress(entry.content, entry.path) };
   };
-  return { transform, compress, suffix, pool };
+  return { transform, compress, recycle, suffix, pool };
 }

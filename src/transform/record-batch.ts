@@ -2,7 +2,7 @@
  * Gathers consecutive records of an archive (QuickLZ blocks of a .qp file, chunks of an .xbcrypt file)
  * into the input of one codec job, so a worker decodes many small records per round trip.
  */
-import { concatBytes } from './blocks.js';
+import { concatBytes } from '../bytes/copies.js';
 
 export class RecordBatch<Job extends { input: Uint8Array }> {
   /** Stream offset of each record in the batch, to name the one a worker reports as bad. */

@@ -3,7 +3,6 @@
  * Every integer is little-endian; u64 fields beyond Number.MAX_SAFE_INTEGER are refused.
  */
 import { crc32 } from '../../bytes/crc32.js';
-import { knownCrc32 } from '../../bytes/known-crc.js';
 import { FormatError } from '../../errors.js';
 
 export const MAGIC = Buffer.from('XBSTCK01', 'latin1');
@@ -37,18 +36,13 @@ export const FLAG_REWRITE = 0x02;
 export function encodePayloadHeader(pathBytes: Uint8Array, payload: readonly Uint8Array[], offset: number): Buffer {
   const header = Buffer.allocUnsafe(PREFIX_BYTES + pathBytes.length + PAYLOAD_TAIL_BYTES);
   const at = writePrefix(header, ChunkType.Payload, pathBytes);
+  // The CRC is always computed here, from the very bytes this chunk carries: a CRC computed earlier and
+  // looked up by its view once went stale when a recycled buffer object came back holding other bytes.
   let length = 0;
   let crc = 0;
-  const only = payload.length === 1 ? (payload[0] as Uint8Array) : undefined;
-  const known = only !== undefined ? knownCrc32(only) : undefined;
-  if (known !== undefined && only !== undefined) {
-    length = only.length;
-    crc = known;
-  } else {
-    for (const piece of payload) {
-      length += piece.length;
-      crc = crc32(piece, crc);
-    }
+  for (const piece of payload) {
+    length += piece.length;
+    crc = crc32(piece, crc);
   }
   header.writeBigUInt64LE(BigInt(length), at);
   header.writeBigUInt64LE(BigInt(offset), at + 8);

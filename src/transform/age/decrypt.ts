@@ -9,7 +9,8 @@
 import { Decrypter } from 'age-encryption';
 import { ByteReader } from '../../bytes/byte-reader.js';
 import { ExitCode, FormatError, IntegrityError, SluiceError } from '../../errors.js';
-import { codecError, concatBytes, locate, transferOf } from '../blocks.js';
+import { concatBytes, transferOf } from '../../bytes/copies.js';
+import { codecError, locate } from '../codec-errors.js';
 import { type BlockPool, orderedMap, streamWindow } from '../pool/block-pool.js';
 import { AGE_SEALED_CHUNK_BYTES } from '../pool/executors.js';
 import { agePayloadKey } from './encrypt.js';

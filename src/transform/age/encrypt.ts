@@ -19,20 +19,11 @@ import { Encrypter } from 'age-encryption';
 import type { FileEntry } from '../../entry.js';
 import { toSafePath } from '../../entry.js';
 import { UsageError } from '../../errors.js';
-import {
-  BlockBuffers,
-  codecError,
-  concatBytes,
-  copyOf,
-  cutBlocks,
-  gatherInto,
-  isLargeBlock,
-  type OutputBlocks,
-  smallStream,
-  transferOf,
-} from '../blocks.js';
+import { concatBytes, copyOf, transferOf } from '../../bytes/copies.js';
+import { BlockBuffers, encodeBlocks, gatherInto, type OutputBlocks, type Release, smallStream } from '../codec-blocks.js';
+import { codecError } from '../codec-errors.js';
 import type { FileTransform } from '../entry-transform.js';
-import { BlockPool, orderedMap, streamWindow } from '../pool/block-pool.js';
+import { BlockPool, streamWindow } from '../pool/block-pool.js';
 import { AGE_CHUNK_BYTES, AGE_TAG_BYTES } from '../pool/executors.js';
 import { AGE_SCRYPT_LOG_N, ScryptRecipient } from './keys.js';
 
@@ -52,11 +43,12 @@ export interface AgeEncryptOptions {
   threads?: number;
   pool?: BlockPool;
   /** Told about each input chunk once its bytes are copied (to recycle a source's read buffers). */
-  release?: (chunk: Uint8Array) => void;
-  /** Gather the output into blocks from this pool (encryption is the last transform). */
+  release?: Release;
+  /**
+   * Gather the output into blocks from this pool (encryption is the last transform). Without it, output
+   * is lent to the consumer, which gives each chunk back with `recycle` once it no longer reads it.
+   */
   output?: OutputBlocks;
-  /** The consumer copies each chunk before it pulls the next, so output buffers can be reused. */
-  consumerCopies?: boolean;
 }
 
 /** The payload key of one file: HKDF-SHA-256(file key, salt = nonce, info = "payload"), 32 bytes. */
@@ -96,6 +88,8 @@ async function makeHeader(options: AgeEncryptOptions): Promise<Header> {
 export interface AgeEncryptor {
   transform: FileTransform;
   encrypt(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array>;
+  /** Gives back a chunk `encrypt` yielded, once the consumer no longer reads it (see codec-blocks.ts). */
+  readonly recycle: Release;
   readonly pool: BlockPool;
 }
 
@@ -114,10 +108,8 @@ export function createAgeEncryptor(options: AgeEncryptOptions): AgeEncryptor {
   }
   const pool = options.pool ?? new BlockPool({ threads: options.threads ?? 1 });
   const buffers = new BlockBuffers(AGE_CHUNK_BYTES * BATCH_CHUNKS, pool.capacity + 2);
-  const outputs =
-    options.consumerCopies === true || options.output !== undefined
-      ? new BlockBuffers((AGE_CHUNK_BYTES + AGE_TAG_BYTES) * BATCH_CHUNKS, pool.capacity + streamWindow(pool) + 2)
-      : undefined;
+  const outputs = new BlockBuffers((AGE_CHUNK_BYTES + AGE_TAG_BYTES) * BATCH_CHUNKS, pool.capacity + streamWindow(pool) + 2);
+  const recycle: Release = (chunk) => outputs.give(chunk);
   let header: Promise<Header> | undefined;
 
   /** The file's header and nonce, and its payload key. */
@@ -146,29 +138,28 @@ export function createAgeEncryptor(options: AgeEncryptOptions): AgeEncryptor {
       }
       return;
     }
-    yield* options.output === undefined ? sealed(first.rest, path) : gatherInto(sealed(first.rest, path), options.output);
+    yield* options.output === undefined ? sealed(first.rest, path) : gatherInto(sealed(first.rest, path), options.output, recycle);
   }
 
   async function* sealed(content: AsyncIterable<Uint8Array>, path?: string): AsyncGenerator<Uint8Array> {
     const { start, key } = await begin();
     yield start;
     let batches = 0;
-    const chunks = orderedMap(cutBlocks(content, buffers, options.release), streamWindow(pool), async (block) => {
-      const out = isLargeBlock(block, buffers) ? outputs?.take() : undefined;
-      const job = { kind: 'age-seal', key, counter: block.offset / AGE_CHUNK_BYTES, final: block.last, input: block.bytes } as const;
-      try {
-        const transfer = out === undefined ? transferOf(block.bytes) : [...transferOf(block.bytes), ...transferOf(out)];
-        const result = await pool.run(out === undefined ? job : { ...job, output: out }, transfer);
-        buffers.give(result.recycled);
-        return result.output;
-      } catch (err) {
-        throw codecError(err, 'age encryption failed', { path, offset: block.offset });
-      }
+    const chunks = encodeBlocks(content, {
+      pool,
+      inputs: buffers,
+      outputs,
+      window: streamWindow(pool),
+      ...(options.release === undefined ? {} : { release: options.release }),
+      job: (block, output) => {
+        const job = { kind: 'age-seal', key, counter: block.offset / AGE_CHUNK_BYTES, final: block.last, input: block.bytes } as const;
+        return output === undefined ? job : { ...job, output };
+      },
+      failure: (err, block) => codecError(err, 'age encryption failed', { path, offset: block.offset }),
     });
     for await (const out of chunks) {
       batches += 1;
       yield out;
-      outputs?.give(out); // the consumer has copied it
     }
     if (batches === 0) {
       yield (await pool.run({ kind: 'age-seal', key, counter: 0, final: true, input: new Uint8Array(0) })).output;
@@ -179,5 +170,5 @@ export function createAgeEncryptor(options: AgeEncryptOptions): AgeEncryptor {
     const { size: _size, ...rest } = entry;
     return { ...rest, path: toSafePath(entry.path + AGE_SUFFIX), content: encrypt(entry.content, entry.path) };
   };
-  return { transform, encrypt, pool };
+  return { transform, encrypt, recycle, pool };
 }

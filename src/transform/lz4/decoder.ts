@@ -12,7 +12,8 @@
  */
 import { ByteReader } from '../../bytes/byte-reader.js';
 import { FormatError, IntegrityError } from '../../errors.js';
-import { codecError, concatBytes, locate, transferOf } from '../blocks.js';
+import { concatBytes, transferOf } from '../../bytes/copies.js';
+import { codecError, locate } from '../codec-errors.js';
 import { Xxh32, xxh32 } from '../checksum/xxh32.js';
 import { type BlockPool, orderedMap, streamWindow } from '../pool/block-pool.js';
 import { LZ4_BLOCK_BYTES, LZ4_FRAME_MAGIC } from '../pool/executors.js';

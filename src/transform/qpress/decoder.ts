@@ -13,7 +13,8 @@
  */
 import { ByteReader } from '../../bytes/byte-reader.js';
 import { FormatError } from '../../errors.js';
-import { codecError, concatBytes, locate, transferOf } from '../blocks.js';
+import { concatBytes, transferOf } from '../../bytes/copies.js';
+import { codecError, locate } from '../codec-errors.js';
 import { RecordBatch } from '../record-batch.js';
 import { type BlockPool, orderedMap, streamWindow } from '../pool/block-pool.js';
 import type { QuicklzBlocksJob } from '../pool/jobs.js';

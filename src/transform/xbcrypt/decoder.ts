@@ -15,7 +15,8 @@
  */
 import { ByteReader } from '../../bytes/byte-reader.js';
 import { FormatError, UsageError } from '../../errors.js';
-import { codecError, locate, transferOf } from '../blocks.js';
+import { transferOf } from '../../bytes/copies.js';
+import { codecError, locate } from '../codec-errors.js';
 import { RecordBatch } from '../record-batch.js';
 import { type BlockPool, orderedMap, streamWindow } from '../pool/block-pool.js';
 import type { XbcryptChunksJob } from '../pool/jobs.js';

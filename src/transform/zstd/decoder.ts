@@ -15,7 +15,8 @@
  */
 import { ByteReader } from '../../bytes/byte-reader.js';
 import { FormatError, IntegrityError } from '../../errors.js';
-import { codecError, concatBytes, locate, transferOf } from '../blocks.js';
+import { concatBytes, transferOf } from '../../bytes/copies.js';
+import { codecError, locate } from '../codec-errors.js';
 import { type BlockPool, orderedMap, streamWindow, type Session } from '../pool/block-pool.js';
 
 export const ZSTD_MAGIC = 0xfd2fb528;

@@ -1,9 +1,31 @@
 /**
- * Cutting a byte stream into fixed-size blocks, the unit a worker compresses or encrypts, and the
- * helpers the transforms share: reusable block buffers, job errors turned into located SluiceErrors.
+ * The life of a codec block, in one place: how a file's bytes are cut into blocks, travel to a worker
+ * and back, and are handed on. Every change of owner of a block's memory happens in this file.
+ *
+ *   source chunk ──copied──▶ input block ──moved──▶ worker ──moved back──▶ input block: free again
+ *                 release()                         │
+ *                                 output block ◀────┘ (moved there and back beside the input)
+ *                                      │ lent to the consumer, which calls recycle() once it no longer
+ *                                      ▼ reads it (after copying or writing it): free again
+ *
+ * Rules, each kept by the code below:
+ * 1. A source chunk is released (the source may reuse its memory) only after its bytes are copied.
+ * 2. A block buffer given to a worker is transferred, so it is detached here: nothing on this thread can
+ *    read or write it until the worker hands it back. Shared memory is never given to a worker this way
+ *    (see `compress.ts` for the one exception, a small shared read block used read-only by one job and
+ *    released only when that job is done).
+ * 3. Output is lent: the consumer, not the producer, says when a buffer is free, by `recycle()`. A
+ *    producer never takes a buffer back on its own when the consumer asks for the next chunk (a consumer
+ *    may hold several chunks before copying them).
+ * 4. A buffer is free at most once: `BlockBuffers.give` refuses a buffer it already holds.
  */
-import { FormatError, IntegrityError, SluiceError, type Where } from '../errors.js';
-import { JobError } from './pool/block-pool.js';
+import { copyOf, concatBytes, transferOf } from '../bytes/copies.js';
+import type { BlockPool } from './pool/block-pool.js';
+import { orderedMap } from './pool/block-pool.js';
+import type { CodecJob } from './pool/jobs.js';
+
+/** Told that the consumer no longer reads `chunk`: its memory may be reused. Ignores chunks not its own. */
+export type Release = (chunk: Uint8Array) => void;
 
 export interface Block {
   /** A view at offset 0 of a buffer the block owns (safe to transfer to a worker). */
@@ -15,8 +37,8 @@ export interface Block {
 }
 
 /**
- * Block buffers handed back by workers, reused for the next blocks: fresh memory costs about a second
- * per GiB to touch on our machines, which is more than compressing it at level 1 on some inputs.
+ * Block buffers that came back, reused for the next blocks: fresh memory costs about a second per GiB
+ * to touch on our machines, which is more than compressing it at level 1 on some inputs.
  */
 export class BlockBuffers {
   readonly #free: ArrayBuffer[] = [];
@@ -30,31 +52,33 @@ export class BlockBuffers {
     return buffer !== undefined ? new Uint8Array(buffer) : new Uint8Array(new ArrayBuffer(this.blockBytes));
   }
 
+  /** Takes back a buffer nobody reads any more; buffers of another size or kind are left to the GC. */
   give(bytes: Uint8Array | undefined): void {
     if (bytes === undefined) return;
     const buffer = bytes.buffer;
-    if (buffer instanceof ArrayBuffer && buffer.byteLength === this.blockBytes && this.#free.length < this.keep) {
-      this.#free.push(buffer);
-    }
+    if (!(buffer instanceof ArrayBuffer) || buffer.byteLength !== this.blockBytes) return;
+    if (this.#free.includes(buffer)) throw new Error('internal error: a block buffer was given back twice');
+    if (this.#free.length < this.keep) this.#free.push(buffer);
   }
+}
+
+/** Whether a block is worth a reusable output buffer (small blocks get output of their own size). */
+export function isLargeBlock(block: Block, buffers: BlockBuffers): boolean {
+  return block.bytes.length > buffers.blockBytes / 4;
 }
 
 /**
  * Cuts `source` into blocks of exactly `buffers.blockBytes` bytes (the last may be shorter), each
- * copied into a buffer of its own. A full block is released only when the next byte arrives or the
- * input ends, so `last` is always known. An empty input yields no block.
+ * copied into a buffer of its own; each source chunk is released once copied (rule 1). A full block is
+ * yielded only when the next byte arrives or the input ends, so `last` is always known. An empty input
+ * yields no block.
  *
  * A stream that stays small (a quarter block or less: most files of a tree) never takes a block
  * buffer: it is copied into a buffer of its own size. Moving a whole block buffer to a worker and back
  * counts, for V8's GC, as a new allocation of its full size, which for thousands of small files meant
  * a full collection every few files.
  */
-export async function* cutBlocks(
-  source: AsyncIterable<Uint8Array>,
-  buffers: BlockBuffers,
-  /** Told about each input chunk once it has been copied (so a source can recycle its read buffers). */
-  release?: (chunk: Uint8Array) => void,
-): AsyncGenerator<Block> {
+export async function* cutBlocks(source: AsyncIterable<Uint8Array>, buffers: BlockBuffers, release?: Release): AsyncGenerator<Block> {
   const size = buffers.blockBytes;
   const small = size / 4;
   let start: Uint8Array[] = [];
@@ -110,7 +134,8 @@ export async function* cutBlocks(
 /**
  * Reads the start of a stream to see whether it is one small chunk (at most `small` bytes) and nothing
  * else, the case of most files in a tree, which then skip the block machinery. Otherwise the stream
- * continues, unchanged, in `rest`.
+ * continues, unchanged, in `rest`. The chunks read ahead are neither copied nor released here: whoever
+ * consumes `whole` or `rest` releases them (rule 3 is why a producer must not recycle them meanwhile).
  */
 export async function smallStream(
   source: AsyncIterable<Uint8Array>,
@@ -144,16 +169,38 @@ export async function smallStream(
   return { whole: undefined, empty: false, rest: rest() };
 }
 
-/** A copy in a buffer of its own (Buffer#slice would share memory). */
-export function copyOf(bytes: Uint8Array): Uint8Array {
-  const copy = new Uint8Array(bytes.length);
-  copy.set(bytes);
-  return copy;
+export interface EncodeBlocksOptions {
+  pool: BlockPool;
+  /** Where input blocks come from and go back to. */
+  inputs: BlockBuffers;
+  /** Where output blocks come from; the consumer gives them back through the producer's `recycle`. */
+  outputs: BlockBuffers;
+  /** Blocks of one stream in flight at once. */
+  window: number;
+  /** The source's release, called for each source chunk once copied. */
+  release?: Release;
+  /** The job for a block, writing into `output` when one is given. */
+  job(block: Block, output: Uint8Array | undefined): CodecJob;
+  /** The error to report for a failed block. */
+  failure(err: unknown, block: Block): unknown;
 }
 
-/** Whether a block is worth a reusable output buffer (small blocks get output of their own size). */
-export function isLargeBlock(block: Block, buffers: BlockBuffers): boolean {
-  return block.bytes.length > buffers.blockBytes / 4;
+/**
+ * Encodes a stream block by block on the pool, in order: each block's output is yielded lent (rule 3),
+ * to be given back with `outputs.give` by whoever consumes it.
+ */
+export function encodeBlocks(content: AsyncIterable<Uint8Array>, o: EncodeBlocksOptions): AsyncGenerator<Uint8Array> {
+  return orderedMap(cutBlocks(content, o.inputs, o.release), o.window, async (block) => {
+    const output = isLargeBlock(block, o.inputs) ? o.outputs.take() : undefined;
+    const transfer = output === undefined ? transferOf(block.bytes) : [...transferOf(block.bytes), ...transferOf(output)];
+    try {
+      const result = await o.pool.run(o.job(block, output), transfer);
+      o.inputs.give(result.recycled);
+      return result.output;
+    } catch (err) {
+      throw o.failure(err, block);
+    }
+  });
 }
 
 /**
@@ -173,8 +220,9 @@ export interface OutputBlocks {
  * Gathers a stream into blocks of exactly `blocks.blockBytes` bytes (the last may be shorter) taken from
  * the caller's pool: a container that cuts streams into chunks of that size passes them through without
  * copying, and the sink gives each back once written, so output costs one copy and no new memory.
+ * Each piece of `source` is released once copied (rule 1).
  */
-export async function* gatherInto(source: AsyncIterable<Uint8Array>, blocks: OutputBlocks): AsyncGenerator<Uint8Array> {
+export async function* gatherInto(source: AsyncIterable<Uint8Array>, blocks: OutputBlocks, release?: Release): AsyncGenerator<Uint8Array> {
   const size = blocks.blockBytes;
   const small = size / 4;
   let start: Uint8Array[] = [];
@@ -184,9 +232,10 @@ export async function* gatherInto(source: AsyncIterable<Uint8Array>, blocks: Out
   try {
     for await (const piece of source) {
       // a small output (most files of a tree) is never put in a pool block: see the end
-      if (block === undefined && start !== undefined && startBytes + piece.length <= small) {
+      if (block === undefined && startBytes + piece.length <= small) {
         start.push(copyOf(piece));
         startBytes += piece.length;
+        release?.(piece);
         continue;
       }
       if (start.length > 0) {
@@ -213,6 +262,7 @@ export async function* gatherInto(source: AsyncIterable<Uint8Array>, blocks: Out
           yield full;
         }
       }
+      release?.(piece);
     }
     if (start.length > 0) {
       yield start.length === 1 ? (start[0] as Uint8Array) : concatBytes(start, startBytes);
@@ -233,38 +283,4 @@ export async function* gatherInto(source: AsyncIterable<Uint8Array>, blocks: Out
   } finally {
     if (block !== undefined) blocks.putBack(block);
   }
-}
-
-/** The buffer of a view, for a transfer list (views made here always start at 0 of their own buffer). */
-export function transferOf(bytes: Uint8Array): ArrayBuffer[] {
-  return bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength > 0 ? [bytes.buffer] : [];
-}
-
-/** Turns a worker's failure into an error naming the file and the place in it. */
-export function codecError(err: unknown, what: string, where: Where): SluiceError | unknown {
-  if (!(err instanceof JobError)) return err;
-  const f = err.failure;
-  const message = `${what}: ${f.message}`;
-  return f.integrity === true ? new IntegrityError(f.code, message, where) : new FormatError(f.code, message, where);
-}
-
-/** Adds the file name to decoder errors that lack it (for example the ByteReader's truncation errors). */
-export function locate(err: unknown, path: string): unknown {
-  if (!(err instanceof SluiceError) || err.where.path !== undefined) return err;
-  const detail = err.message.replace(/ \[[^\]]*\]$/, '');
-  const where = { ...err.where, path };
-  if (err instanceof IntegrityError) return new IntegrityError(err.code, detail, where, { cause: err });
-  if (err instanceof FormatError) return new FormatError(err.code, detail, where, { cause: err, exitCode: err.exitCode });
-  return err;
-}
-
-export function concatBytes(parts: readonly Uint8Array[], total?: number): Uint8Array {
-  const n = total ?? parts.reduce((s, p) => s + p.length, 0);
-  const out = new Uint8Array(new ArrayBuffer(n));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -1,0 +1,49 @@
+/**
+ * The transforms a backup applies to every file, compress then encrypt (either may be absent), linked
+ * so that each stage gives back the memory of the stage before it (see codec-blocks.ts):
+ *
+ *   source pool ──▶ compressor ──lent frames──▶ encryptor ──▶ gathered into source pool blocks ──▶ sink
+ *      ▲  release()      │        ▲  recycle()       │                                          │ give()
+ *      └─────────────────┘        └──────────────────┘      ◀───────────────────────────────────┘
+ */
+import { createAgeEncryptor } from './age/encrypt.js';
+import { type CompressionAlgorithm, createCompressor } from './compress.js';
+import type { OutputBlocks, Release } from './codec-blocks.js';
+import type { FileTransform } from './entry-transform.js';
+
+/** The pool a directory source reads into: transforms give its chunks back and gather output into it. */
+export interface SourceBuffers extends OutputBlocks {
+  give(chunk: Uint8Array): void;
+}
+
+export interface EncodeChainOptions {
+  compress?: { algorithm: CompressionAlgorithm; level?: number; blockBytes?: number; threads?: number };
+  encrypt?: { recipients?: readonly string[]; passphrase?: string; scryptLogN?: number; threads?: number };
+  /** With it, input chunks are given back once copied and output is gathered into its blocks. */
+  buffers?: SourceBuffers;
+}
+
+export function createEncodeChain(options: EncodeChainOptions): FileTransform[] {
+  const buffers = options.buffers;
+  const fromSource: Release | undefined = buffers === undefined ? undefined : (chunk) => buffers.give(chunk);
+  const transforms: FileTransform[] = [];
+  let release = fromSource;
+  if (options.compress !== undefined) {
+    const compressor = createCompressor({
+      ...options.compress,
+      ...(release === undefined ? {} : { release }),
+      ...(buffers === undefined || options.encrypt !== undefined ? {} : { output: buffers }),
+    });
+    transforms.push(compressor.transform);
+    release = compressor.recycle;
+  }
+  if (options.encrypt !== undefined) {
+    const encryptor = createAgeEncryptor({
+      ...options.encrypt,
+      ...(release === undefined ? {} : { release }),
+      ...(buffers === undefined ? {} : { output: buffers }),
+    });
+    transforms.push(encryptor.transform);
+  }
+  return transforms;
+}
