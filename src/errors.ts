@@ -14,6 +14,8 @@ export const ExitCode = {
   repositoryMissing: 10,
   locked: 11,
   wrongPassword: 12,
+  /** A defect in sluice itself (sysexits' EX_SOFTWARE): reported as a bug, never as a bare TypeError. */
+  internal: 70,
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

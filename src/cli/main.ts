@@ -41,7 +41,7 @@ export async function main(args: readonly string[], ctx: CliContext): Promise<nu
     await buildProgram(ctx, commands).parseAsync(normalizeArgs(args, commands), { from: 'user' });
     return ctx.exitCode;
   } catch (err) {
-    return exitStatusFor(ctx, err);
+    return exitStatusFor(ctx, err, args);
   }
 }
 
