@@ -6,7 +6,7 @@ import { Repository } from '../../repo/repository.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
-import { addRepoOptions, clientInfo, kdfParams, openStore, printJson, readPassword, type RepoOptions } from '../repo-options.js';
+import { addRepoOptions, clientInfo, kdfParams, openStore, printJson, readInitPassword, type RepoOptions } from '../repo-options.js';
 import { parseSize } from '../units.js';
 
 interface InitOptions extends RepoOptions {
@@ -42,7 +42,7 @@ export const initCommand: CommandModule = {
       .option('--json', 'print the new repository id as JSON');
     addRepoOptions(command).action(async (options: InitOptions) => {
       const store = openStore(ctx, options);
-      const password = await readPassword(ctx, options);
+      const password = await readInitPassword(ctx, options);
       await store.create();
       const kdf = kdfParams(ctx, options.kdf);
       const packSize = options.packSize === undefined ? undefined : parseSize(options.packSize, '--pack-size');
