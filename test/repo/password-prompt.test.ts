@@ -83,6 +83,15 @@ describe('password prompts on a terminal', { skip: NOT_TMUX }, () => {
     assert.equal(existsSync(repo), false, 'the repository directory was created');
   });
 
+  test('init over an existing repository refuses before asking for a password', async (t) => {
+    const r = await testRepo(t);
+    const term = await startTerminal(t, r.dir, sluiceCommand(r.dir, ['init', '--repo', r.repo]));
+    const { status, screen } = await finished(term);
+    assert.equal(status, 1, screen);
+    assert.match(screen, /a repository already exists at local directory /);
+    assert.doesNotMatch(screen, /password/);
+  });
+
   test('opening a repository: Backspace and Ctrl-U edit the hidden line', async (t) => {
     const r = await testRepo(t);
     const term = await startTerminal(t, r.dir, sluiceCommand(r.dir, ['snapshots', '--repo', r.repo, '--json']));

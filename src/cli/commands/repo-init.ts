@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { toHex } from '../../repo/crypto/blob-id.js';
-import { Repository } from '../../repo/repository.js';
+import { Repository, RepositoryExistsError } from '../../repo/repository.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
@@ -42,13 +42,16 @@ export const initCommand: CommandModule = {
       .option('--json', 'print the new repository id as JSON');
     addRepoOptions(command).action(async (options: InitOptions) => {
       const store = openStore(ctx, options);
-      const password = await readInitPassword(ctx, options);
-      await store.create();
+      // Everything that can refuse does so before the password is typed (twice).
       const kdf = kdfParams(ctx, options.kdf);
       const packSize = options.packSize === undefined ? undefined : parseSize(options.packSize, '--pack-size');
+      const compressionLevel = parseCompression(options.compression);
+      if (await Repository.exists(store)) throw new RepositoryExistsError(store.location);
+      const password = await readInitPassword(ctx, options);
+      await store.create();
       const repo = await Repository.init(store, password, {
         ...clientInfo(ctx, options),
-        compressionLevel: parseCompression(options.compression),
+        compressionLevel,
         ...(kdf === undefined ? {} : { kdf }),
         ...(packSize === undefined ? {} : { packSize }),
       });
