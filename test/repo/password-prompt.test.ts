@@ -57,7 +57,7 @@ describe('password prompts on a terminal', { skip: NOT_TMUX }, () => {
     const dir = await tempDir(t, 'sluice-prompt-');
     const repo = join(dir, 'repo');
     const stdout = join(dir, 'stdout');
-    const term = await startTerminal(t, dir, sluiceCommand(dir, ['init', '--repo', repo], stdout));
+    const term = await startTerminal(t, sluiceCommand(dir, ['init', '--repo', repo], stdout));
     await answer(term, 'enter password for the new repository:', PASSWORD);
     await answer(term, 'enter password again:', PASSWORD);
     const { status, screen } = await finished(term);
@@ -73,7 +73,7 @@ describe('password prompts on a terminal', { skip: NOT_TMUX }, () => {
   test('init refuses two different passwords and creates nothing', async (t) => {
     const dir = await tempDir(t, 'sluice-prompt-');
     const repo = join(dir, 'repo');
-    const term = await startTerminal(t, dir, sluiceCommand(dir, ['init', '--repo', repo]));
+    const term = await startTerminal(t, sluiceCommand(dir, ['init', '--repo', repo]));
     await answer(term, 'enter password for the new repository:', PASSWORD);
     await answer(term, 'enter password again:', `${PASSWORD}-typo`);
     const { status, screen } = await finished(term);
@@ -85,7 +85,7 @@ describe('password prompts on a terminal', { skip: NOT_TMUX }, () => {
 
   test('init over an existing repository refuses before asking for a password', async (t) => {
     const r = await testRepo(t);
-    const term = await startTerminal(t, r.dir, sluiceCommand(r.dir, ['init', '--repo', r.repo]));
+    const term = await startTerminal(t, sluiceCommand(r.dir, ['init', '--repo', r.repo]));
     const { status, screen } = await finished(term);
     assert.equal(status, 1, screen);
     assert.match(screen, /a repository already exists at local directory /);
@@ -94,7 +94,7 @@ describe('password prompts on a terminal', { skip: NOT_TMUX }, () => {
 
   test('opening a repository: Backspace and Ctrl-U edit the hidden line', async (t) => {
     const r = await testRepo(t);
-    const term = await startTerminal(t, r.dir, sluiceCommand(r.dir, ['snapshots', '--repo', r.repo, '--json']));
+    const term = await startTerminal(t, sluiceCommand(r.dir, ['snapshots', '--repo', r.repo, '--json']));
     await term.waitFor('repository password:');
     await term.type('not this one');
     await term.press('C-u');
@@ -108,7 +108,7 @@ describe('password prompts on a terminal', { skip: NOT_TMUX }, () => {
 
   test('Ctrl-C at the prompt exits 130 with the terminal restored; Ctrl-D exits 2', async (t) => {
     const r = await testRepo(t);
-    const interrupted = await startTerminal(t, r.dir, sluiceCommand(r.dir, ['snapshots', '--repo', r.repo]));
+    const interrupted = await startTerminal(t, sluiceCommand(r.dir, ['snapshots', '--repo', r.repo]));
     await interrupted.waitFor('repository password:');
     await interrupted.type('half typed');
     await interrupted.press('C-c');
@@ -118,7 +118,7 @@ describe('password prompts on a terminal', { skip: NOT_TMUX }, () => {
     assert.ok(!first.screen.includes('half'), first.screen);
 
     const dir = await tempDir(t, 'sluice-prompt-');
-    const eof = await startTerminal(t, dir, sluiceCommand(dir, ['init', '--repo', join(dir, 'repo')]));
+    const eof = await startTerminal(t, sluiceCommand(dir, ['init', '--repo', join(dir, 'repo')]));
     await eof.waitFor('enter password for the new repository:');
     await eof.press('C-d');
     const second = await finished(eof);
@@ -129,7 +129,7 @@ describe('password prompts on a terminal', { skip: NOT_TMUX }, () => {
 
   test('key add asks for the new password twice; key passwd refuses a mismatch and keeps the old one', async (t) => {
     const r = await testRepo(t);
-    const add = await startTerminal(t, r.dir, sluiceCommand(r.dir, ['key', 'add', '--repo', r.repo]));
+    const add = await startTerminal(t, sluiceCommand(r.dir, ['key', 'add', '--repo', r.repo]));
     await answer(add, 'repository password:', TEST_PASSWORD);
     await answer(add, 'enter new password:', PASSWORD);
     await answer(add, 'enter new password again:', PASSWORD);
@@ -139,8 +139,7 @@ describe('password prompts on a terminal', { skip: NOT_TMUX }, () => {
     assert.ok(!added.screen.includes('Secret') && !added.screen.includes('battery'), added.screen);
     ok(await opens(r.dir, r.repo, PASSWORD), 'opening with the added password');
 
-    const dir = await tempDir(t, 'sluice-prompt-');
-    const passwd = await startTerminal(t, dir, sluiceCommand(r.dir, ['key', 'passwd', '--repo', r.repo]));
+    const passwd = await startTerminal(t, sluiceCommand(r.dir, ['key', 'passwd', '--repo', r.repo]));
     await answer(passwd, 'repository password:', TEST_PASSWORD);
     await answer(passwd, 'enter new password:', 'first-new');
     await answer(passwd, 'enter new password again:', 'second-new');

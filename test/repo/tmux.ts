@@ -1,5 +1,7 @@
 /** A real pseudo-terminal for tests: a private tmux server running one shell command, typed at and read back. */
 import { execFile, spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestContextLike } from '../helpers/tmp.js';
@@ -31,19 +33,24 @@ export interface Terminal {
 }
 
 /**
- * Starts `command` (run by /bin/sh) in a new detached tmux session of 200x50 on a socket in `dir`; the server
+ * Starts `command` (run by /bin/sh) in a new detached tmux session of 200x50 on a private socket; the server
  * is killed after the test. The command should end by sleeping so its output stays on screen.
  */
-export async function startTerminal(t: TestContextLike, dir: string, command: string): Promise<Terminal> {
-  const socket = join(dir, 'tmux.sock');
+export async function startTerminal(t: TestContextLike, command: string): Promise<Terminal> {
+  const socketDir = await mkdtemp(join(tmpdir(), 'sluice-tmux-'));
+  const socket = join(socketDir, 'sock');
   const env = { ...process.env, TMUX: undefined, TERM: 'xterm' };
   const tmux = async (...args: string[]): Promise<string> => (await exec('tmux', ['-S', socket, ...args], { env, encoding: 'utf8' })).stdout;
+  // One hook, in this order: hooks of other helpers (removing a directory) may run before or after it.
+  t.after(async () => {
+    await tmux('kill-server').catch(() => undefined);
+    await rm(socketDir, { recursive: true, force: true });
+  });
   await tmux('-f', '/dev/null', 'new-session', '-d', '-x', '200', '-y', '50', '--', '/bin/sh', '-c', command);
-  t.after(() => tmux('kill-server').catch(() => undefined));
   const screen = async (): Promise<string> => (await tmux('capture-pane', '-p')).replace(/\s+$/, '');
   return {
     screen,
-    async waitFor(pattern, timeoutMs = 20_000) {
+    async waitFor(pattern, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const now = await screen();
