@@ -34,7 +34,7 @@ export const initCommand: CommandModule = {
       .summary('create a new repository')
       .description(
         'Create an empty, encrypted repository. A random master key is made and wrapped with a key derived\n' +
-          'from the password (scrypt); more passwords can be added with `sluice key add`. Without\n' +
+          'from the password (scrypt); more passwords can be added with `sluice key add`. Without ' +
           '--password-file or $SLUICE_PASSWORD(_FILE), the password is asked twice on the terminal (not echoed).',
       )
       .option('--kdf <params>', 'scrypt parameters for the key file, e.g. N=131072,r=8,p=1 (default; $SLUICE_KDF)')
