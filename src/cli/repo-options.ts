@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { homedir, hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { parseKdfParams, type ScryptParams } from '../repo/keys.js';
@@ -16,6 +15,7 @@ import { LocalDirStore } from '../repo/storage/local.js';
 import type { ObjectStore } from '../repo/storage/object-store.js';
 import type { CliContext } from './context.js';
 import { warn } from './log.js';
+import { askHidden } from './password-prompt.js';
 
 export interface RepoOptions {
   repo?: string;
@@ -53,48 +53,57 @@ function firstLine(text: string): string {
   return newline < 0 ? text : text.slice(0, newline);
 }
 
-/** The password from a file, the environment, or (on a terminal) a prompt. */
-export async function readPassword(ctx: CliContext, options: { passwordFile?: string }, prompt = 'repository password: '): Promise<string> {
-  const file = options.passwordFile ?? ctx.env.SLUICE_PASSWORD_FILE;
-  if (file !== undefined && file !== '') {
+function passwordFromFileOrEnv(ctx: CliContext, file: string | undefined): string | undefined {
+  const path = file ?? ctx.env.SLUICE_PASSWORD_FILE;
+  if (path !== undefined && path !== '') {
     try {
-      return firstLine(readFileSync(file, 'utf8'));
+      return firstLine(readFileSync(path, 'utf8'));
     } catch (err) {
-      throw new UsageError(`cannot read the password file ${file}: ${(err as Error).message}`);
+      throw new UsageError(`cannot read the password file ${path}: ${(err as Error).message}`);
     }
   }
-  if (ctx.env.SLUICE_PASSWORD !== undefined) return ctx.env.SLUICE_PASSWORD;
-  if (ctx.stdin.isTTY === true && ctx.stderr.isTTY === true) return promptHidden(ctx, prompt);
-  throw new UsageError('no password: pass --password-file FILE or set SLUICE_PASSWORD_FILE (or SLUICE_PASSWORD)');
+  return ctx.env.SLUICE_PASSWORD;
 }
 
-async function promptHidden(ctx: CliContext, prompt: string): Promise<string> {
-  ctx.stderr.write(prompt);
-  const rl = createInterface({ input: ctx.stdin, terminal: false });
-  const raw = ctx.stdin as unknown as { setRawMode?: (on: boolean) => void };
-  raw.setRawMode?.(false);
-  try {
-    const line = await new Promise<string>((resolveLine, reject) => {
-      rl.once('line', resolveLine);
-      rl.once('close', () => reject(new UsageError('no password given')));
-    });
-    return line;
-  } finally {
-    rl.close();
-    ctx.stderr.write('\n');
-  }
+function onTerminal(ctx: CliContext): boolean {
+  return ctx.stdin.isTTY === true && ctx.stderr.isTTY === true;
 }
 
-/** A second password (for `key add` / `key passwd`): --new-password-file, SLUICE_NEW_PASSWORD_FILE, or a prompt. */
-export async function readNewPassword(ctx: CliContext, file: string | undefined): Promise<string> {
+const NO_PASSWORD = 'no password: pass --password-file FILE or set SLUICE_PASSWORD_FILE (or SLUICE_PASSWORD)';
+
+/** The password from a file, the environment, or (on a terminal) a prompt that does not echo. */
+export async function readPassword(ctx: CliContext, options: { passwordFile?: string }, prompt = 'repository password: '): Promise<string> {
+  const known = passwordFromFileOrEnv(ctx, options.passwordFile);
+  if (known !== undefined) return known;
+  if (!onTerminal(ctx)) throw new UsageError(NO_PASSWORD);
+  const [answer] = await askHidden(ctx.stdin, ctx.stderr, [prompt], ctx.signal);
+  return answer as string;
+}
+
+/** A password typed for something new is asked twice: a typo there would lock the data away for good. */
+async function askTwice(ctx: CliContext, prompts: readonly [string, string], notDone: string): Promise<string> {
+  const [first, again] = await askHidden(ctx.stdin, ctx.stderr, prompts, ctx.signal);
+  if (first !== again) throw new UsageError(`the two passwords differ: ${notDone}`);
+  if (first === '') throw new UsageError(`the password is empty: ${notDone}`);
+  return first as string;
+}
+
+/** The password of a repository being created (`init`): like readPassword, but a prompt asks twice. */
+export async function readInitPassword(ctx: CliContext, options: { passwordFile?: string }): Promise<string> {
+  const known = passwordFromFileOrEnv(ctx, options.passwordFile);
+  if (known !== undefined) return known;
+  if (!onTerminal(ctx)) throw new UsageError(NO_PASSWORD);
+  return askTwice(ctx, ['enter password for the new repository: ', 'enter password again: '], 'no repository was created');
+}
+
+/**
+ * A second password (for `key add` / `key passwd`): --new-password-file, SLUICE_NEW_PASSWORD_FILE, or a prompt
+ * asked twice. `notDone` tells the user what a mismatch left undone.
+ */
+export async function readNewPassword(ctx: CliContext, file: string | undefined, notDone: string): Promise<string> {
   const path = file ?? ctx.env.SLUICE_NEW_PASSWORD_FILE;
   if (path !== undefined && path !== '') return readPassword(ctx, { passwordFile: path });
-  if (ctx.stdin.isTTY === true && ctx.stderr.isTTY === true) {
-    const first = await promptHidden(ctx, 'new password: ');
-    const again = await promptHidden(ctx, 'new password again: ');
-    if (first !== again) throw new UsageError('the two passwords differ');
-    return first;
-  }
+  if (onTerminal(ctx)) return askTwice(ctx, ['enter new password: ', 'enter new password again: '], notDone);
   throw new UsageError('no new password: pass --new-password-file FILE or set SLUICE_NEW_PASSWORD_FILE');
 }
 

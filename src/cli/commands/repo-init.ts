@@ -2,11 +2,11 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { toHex } from '../../repo/crypto/blob-id.js';
-import { Repository } from '../../repo/repository.js';
+import { Repository, RepositoryExistsError } from '../../repo/repository.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
-import { addRepoOptions, clientInfo, kdfParams, openStore, printJson, readPassword, type RepoOptions } from '../repo-options.js';
+import { addRepoOptions, clientInfo, kdfParams, openStore, printJson, readInitPassword, type RepoOptions } from '../repo-options.js';
 import { parseSize } from '../units.js';
 
 interface InitOptions extends RepoOptions {
@@ -34,7 +34,8 @@ export const initCommand: CommandModule = {
       .summary('create a new repository')
       .description(
         'Create an empty, encrypted repository. A random master key is made and wrapped with a key derived\n' +
-          'from the password (scrypt); more passwords can be added with `sluice key add`.',
+          'from the password (scrypt); more passwords can be added with `sluice key add`. Without ' +
+          '--password-file or $SLUICE_PASSWORD(_FILE), the password is asked twice on the terminal (not echoed).',
       )
       .option('--kdf <params>', 'scrypt parameters for the key file, e.g. N=131072,r=8,p=1 (default; $SLUICE_KDF)')
       .option('--compression <mode>', 'default compression of data: auto (zstd level 1, skipped when it does not shrink), off, better, max, or a level', 'auto')
@@ -42,13 +43,16 @@ export const initCommand: CommandModule = {
       .option('--json', 'print the new repository id as JSON');
     addRepoOptions(command).action(async (options: InitOptions) => {
       const store = openStore(ctx, options);
-      const password = await readPassword(ctx, options);
-      await store.create();
+      // Everything that can refuse does so before the password is typed (twice).
       const kdf = kdfParams(ctx, options.kdf);
       const packSize = options.packSize === undefined ? undefined : parseSize(options.packSize, '--pack-size');
+      const compressionLevel = parseCompression(options.compression);
+      if (await Repository.exists(store)) throw new RepositoryExistsError(store.location);
+      const password = await readInitPassword(ctx, options);
+      await store.create();
       const repo = await Repository.init(store, password, {
         ...clientInfo(ctx, options),
-        compressionLevel: parseCompression(options.compression),
+        compressionLevel,
         ...(kdf === undefined ? {} : { kdf }),
         ...(packSize === undefined ? {} : { packSize }),
       });

@@ -40,7 +40,7 @@ export const keyCommand: CommandModule = {
     withNew(key.command('add').summary('add a password (a new key file for the same master key)')).action(async (options: KeyOptions) => {
       const opened = await openRepository(ctx, options, 'none');
       try {
-        const password = await readNewPassword(ctx, options.newPasswordFile);
+        const password = await readNewPassword(ctx, options.newPasswordFile, 'no key was added');
         const id = await opened.repo.addKey(password, kdfParams(ctx, options.kdf));
         info(ctx, `added key ${id.slice(0, 8)}`);
       } finally {
@@ -50,7 +50,7 @@ export const keyCommand: CommandModule = {
     withNew(key.command('passwd').summary('change the password used to open the repository')).action(async (options: KeyOptions) => {
       const opened = await openRepository(ctx, options, 'none');
       try {
-        const password = await readNewPassword(ctx, options.newPasswordFile);
+        const password = await readNewPassword(ctx, options.newPasswordFile, 'the password was not changed');
         const id = await opened.repo.addKey(password, kdfParams(ctx, options.kdf));
         await opened.repo.store.delete(Names.key(opened.repo.keyId));
         info(ctx, `replaced key ${opened.repo.keyId.slice(0, 8)} with ${id.slice(0, 8)}`);
