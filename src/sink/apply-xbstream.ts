@@ -7,6 +7,10 @@
  * concurrently, at most `depth` operations at once, while the stream keeps being parsed; remove and
  * rename wait until everything before them is done. On any failure every file still open is removed,
  * and the error says which.
+ *
+ * MariaDB's rewrite flag replaces only a file this extraction created (it re-sends a file that changed
+ * during the backup); a file that was in the target before is refused as for any chunk, unless the sink
+ * overwrites.
  */
 import type { XbstreamEvent } from '../container/xbstream/reader.js';
 import type { SafePath } from '../entry.js';
@@ -59,6 +63,8 @@ export async function applyXbstreamEvents(
   const open = new Map<SafePath, OpenFile>();
   /** Paths committed or being committed, with the commit's promise (a rewrite must wait for it). */
   const commits = new Map<SafePath, Promise<void>>();
+  /** Paths this extraction created, under their current names: the only ones the rewrite flag may replace. */
+  const created = new Set<SafePath>();
   const inFlight = new Set<Promise<void>>();
   const summary: ApplySummary = { files: 0, bytes: 0, removed: 0, renamed: 0 };
   let failure: unknown;
@@ -92,13 +98,18 @@ export async function applyXbstreamEvents(
     state.batch = [];
     state.batchBytes = 0;
   };
-  const openState = async (path: SafePath, replace: boolean, where: Where): Promise<OpenFile> => {
+  const openState = async (path: SafePath, rewrite: boolean, where: Where): Promise<OpenFile> => {
     const previous = commits.get(path);
     if (previous !== undefined) {
       await previous;
       checkFailure();
     }
-    const file = sink.openFile(path, { replace });
+    const replace = rewrite && created.has(path);
+    created.add(path);
+    const file = sink.openFile(path, {
+      replace,
+      ...(rewrite && !replace ? { existsNote: 'the rewrite flag replaces only files created by this extraction' } : {}),
+    });
     file.catch(() => undefined); // reported through `track` below, or when awaited
     const state: OpenFile = { path, file, writes: new Set(), batch: [], batchOffset: 0, batchBytes: 0, batchWhere: where, end: 0, bytes: 0 };
     track(file.then(() => undefined), where, state);
@@ -129,12 +140,12 @@ export async function applyXbstreamEvents(
           break;
         }
         case 'seek': {
-          const state = open.get(event.path) ?? (await openState(event.path, false, context));
+          const state = open.get(event.path) ?? (await openState(event.path, event.rewrite === true, context));
           flush(state);
           break;
         }
         case 'eof': {
-          const state = open.get(event.path) ?? (await openState(event.path, false, context));
+          const state = open.get(event.path) ?? (await openState(event.path, event.rewrite === true, context));
           open.delete(event.path);
           flush(state);
           const writes = [...state.writes];
@@ -158,10 +169,12 @@ export async function applyXbstreamEvents(
           if (await sink.remove(event.path)) summary.removed += 1;
           else options.onWarning?.(`remove chunk for ${JSON.stringify(event.path)}: no such file (chunk ${event.chunk})`);
           commits.delete(event.path);
+          created.delete(event.path);
           break;
         case 'rename':
           await drain();
           await sink.rename(event.path, event.to);
+          moveCreated(created, event.path, event.to);
           summary.renamed += 1;
           commits.delete(event.path);
           commits.delete(event.to);
@@ -189,5 +202,20 @@ export async function applyXbstreamEvents(
       });
     }
     throw err;
+  }
+}
+
+/** After a rename, what this extraction created under `from` (a file, or a directory's files) is under `to`. */
+function moveCreated(created: Set<SafePath>, from: SafePath, to: SafePath): void {
+  const wasOurs = created.delete(from);
+  created.delete(to);
+  if (wasOurs) created.add(to);
+  const inside = `${from}/`;
+  for (const path of [...created]) {
+    if (path.startsWith(`${to}/`)) created.delete(path);
+    if (path.startsWith(inside)) {
+      created.delete(path);
+      created.add(`${to}/${path.slice(inside.length)}` as SafePath);
+    }
   }
 }

@@ -73,7 +73,8 @@ export class DirectorySink {
     return join(this.#root, path);
   }
 
-  async openFile(path: SafePath, options: { replace?: boolean } = {}): Promise<OutputFile> {
+  /** `existsNote` is added to the message when the file is refused because it exists. */
+  async openFile(path: SafePath, options: { replace?: boolean; existsNote?: string } = {}): Promise<OutputFile> {
     await this.#ensureDirectory(parentOf(path), true, path);
     const finalPath = this.resolve(path);
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -86,7 +87,8 @@ export class DirectorySink {
         fh = await this.#openFile(finalPath, flags);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const what = (await lstatOrUndefined(finalPath))?.isDirectory() === true ? 'a directory is in the way of this file' : 'file already exists in the target directory (extract into an empty directory, or pass --overwrite)';
+        const note = options.existsNote !== undefined ? `; ${options.existsNote}` : '';
+        const what = (await lstatOrUndefined(finalPath))?.isDirectory() === true ? 'a directory is in the way of this file' : `file already exists in the target directory (extract into an empty directory, or pass --overwrite)${note}`;
         throw new SluiceError('E_EXISTS', what, { path });
       }
       file = new OutputFileImpl(path, finalPath, undefined, fh, this, this.#options);
