@@ -71,7 +71,7 @@ export async function applyXbstreamEvents(
 
   const track = (work: Promise<void>, where: Where, owner?: OpenFile): Promise<void> => {
     const guarded = work.catch((err: unknown) => {
-      failure ??= withContext(err, where);
+      failure ??= located(err, where);
     });
     inFlight.add(guarded);
     owner?.writes.add(guarded);
@@ -190,8 +190,8 @@ export async function applyXbstreamEvents(
     }
     await drain();
     return summary;
-  } catch (err) {
-    withContext(err, context);
+  } catch (thrown) {
+    const err = located(thrown, context);
     await Promise.allSettled(inFlight);
     const removed = await sink.abortAll();
     if (removed.length > 0 && err instanceof SluiceError) {
@@ -203,6 +203,15 @@ export async function applyXbstreamEvents(
     }
     throw err;
   }
+}
+
+/** System errors (EMFILE, ENOSPC, EACCES, ...) get the chunk's location like any other. */
+function located(err: unknown, where: Where): unknown {
+  if (err instanceof SluiceError) return withContext(err, where);
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (!(err instanceof Error) || typeof code !== 'string') return err;
+  const hint = code === 'EMFILE' || code === 'ENFILE' ? ' (the process may not open more files: raise `ulimit -n`)' : '';
+  return new SluiceError(`E_${code}`, `${err.message}${hint}`, where, { cause: err });
 }
 
 /** After a rename, what this extraction created under `from` (a file, or a directory's files) is under `to`. */
