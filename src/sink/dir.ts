@@ -8,6 +8,8 @@
  *   removes every file whose data stopped arriving. A replacement (`overwrite`, or MariaDB's rewrite flag)
  *   is written under a temporary name and renamed over the old file on commit, so a failure keeps the old.
  * - An existing file is not replaced unless asked (like mbstream's O_EXCL).
+ * - At most `maxOpenFiles` descriptors stay open (DescriptorBudget): an idle file is closed and reopened
+ *   on its next write, and refused if another file has taken its place meanwhile.
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
