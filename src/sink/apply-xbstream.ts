@@ -10,7 +10,7 @@
  *
  * MariaDB's rewrite flag replaces only a file this extraction created (it re-sends a file that changed
  * during the backup); a file that was in the target before is refused as for any chunk, unless the sink
- * overwrites.
+ * overwrites. Remove and rename chunks likewise touch only what this extraction created.
  */
 import type { XbstreamEvent } from '../container/xbstream/reader.js';
 import type { SafePath } from '../entry.js';
@@ -80,6 +80,15 @@ export async function applyXbstreamEvents(
       owner?.writes.delete(guarded);
     });
     return guarded;
+  };
+  /** Refuses a remove or rename of something that was in the target before, unless the sink overwrites. */
+  const refuseForeign = async (path: SafePath, what: string): Promise<void> => {
+    if (sink.overwrites || created.has(path)) return;
+    const inside = `${path}/`;
+    for (const p of created) if (p.startsWith(inside)) return;
+    if (await sink.exists(path)) {
+      throw new SluiceError('E_EXISTS', `${what} a file that was in the target directory before this extraction (pass --overwrite to allow it)`, { path });
+    }
   };
   const checkFailure = (): void => {
     if (failure !== undefined) throw failure;
@@ -166,6 +175,7 @@ export async function applyXbstreamEvents(
         }
         case 'remove':
           await drain();
+          await refuseForeign(event.path, 'the remove chunk would delete');
           if (await sink.remove(event.path)) summary.removed += 1;
           else options.onWarning?.(`remove chunk for ${JSON.stringify(event.path)}: no such file (chunk ${event.chunk})`);
           commits.delete(event.path);
@@ -173,6 +183,8 @@ export async function applyXbstreamEvents(
           break;
         case 'rename':
           await drain();
+          await refuseForeign(event.path, 'the rename chunk would move');
+          await refuseForeign(event.to, `the rename chunk (from ${JSON.stringify(event.path)}) would replace`);
           await sink.rename(event.path, event.to);
           moveCreated(created, event.path, event.to);
           summary.renamed += 1;

@@ -78,6 +78,22 @@ export class DirectorySink {
     return this.#root;
   }
 
+  /** Whether existing files are replaced (`overwrite`). */
+  get overwrites(): boolean {
+    return this.#options.overwrite === true;
+  }
+
+  /** Whether something is at `path` (never looking through a symlink); false when a parent is missing. */
+  async exists(path: SafePath): Promise<boolean> {
+    try {
+      await this.#ensureDirectory(parentOf(path), false, path);
+    } catch (err) {
+      if (err instanceof SluiceError && err.code === 'E_MISSING') return false;
+      throw err;
+    }
+    return (await lstatOrUndefined(this.resolve(path))) !== undefined;
+  }
+
   /** Full path of a validated relative path. */
   resolve(path: SafePath): string {
     return join(this.#root, path);

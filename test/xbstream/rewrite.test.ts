@@ -1,14 +1,16 @@
 /**
  * MariaDB's REWRITE flag (0x02) through `sluice xbstream -x`: it may replace only a file this same
  * extraction created; a file the user already had in the target needs --overwrite, as for any chunk.
+ * Remove and rename chunks follow the same rule.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runSluice } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-import { eofChunk, fileChunks, payloadChunk, renameChunk, seekChunk } from '../helpers/xbstream-builder.js';
+import { eofChunk, fileChunks, payloadChunk, removeChunk, renameChunk, seekChunk } from '../helpers/xbstream-builder.js';
 
 const REWRITE = 0x02;
 
@@ -65,12 +67,43 @@ test('files this extraction created may be rewritten, also under a name they wer
   assert.equal(await readFile(join(target, 'new.ibd'), 'utf8'), 'flagged from the start');
 });
 
-test('a pre-existing file renamed by the stream is still not ours to rewrite', async (t) => {
+test('remove and rename chunks do not touch files that were in the target before (without --overwrite)', async (t) => {
+  const cases: [string, Buffer, RegExp][] = [
+    ['remove', removeChunk('old.frm'), /the remove chunk would delete a file that was in the target directory before this extraction.*file "old.frm", chunk 1\b/],
+    ['move', renameChunk('old.frm', 'new.frm'), /the rename chunk would move a file that was in the target directory before.*file "old.frm", chunk 1\b/],
+    [
+      'replace',
+      Buffer.concat([fileChunks('ours.frm', Buffer.from('from the stream')), renameChunk('ours.frm', 'old.frm')]),
+      /the rename chunk \(from "ours.frm"\) would replace a file that was in the target directory before.*file "old.frm", chunk 3\b/,
+    ],
+  ];
+  for (const [what, stream, message] of cases) {
+    const target = await tempDir(t);
+    await writeFile(join(target, 'old.frm'), 'the user data');
+    const result = await runSluice(['xbstream', '-x', '-C', target], { input: stream });
+    assert.equal(result.status, 1, `${what}: ${result.stderr}`);
+    assert.match(result.stderr, message);
+    assert.equal(await readFile(join(target, 'old.frm'), 'utf8'), 'the user data', what);
+    const forced = await runSluice(['xbstream', '-x', '--overwrite', '-C', target], { input: stream });
+    assert.equal(forced.status, 0, `${what} with --overwrite: ${forced.stderr}`);
+    assert.equal(existsSync(join(target, 'old.frm')), what !== 'remove' && what !== 'move', what);
+  }
+});
+
+test('files this extraction created may be removed and renamed, with their directories', async (t) => {
   const target = await tempDir(t);
-  await writeFile(join(target, 'old.frm'), 'the user data');
-  const stream = Buffer.concat([renameChunk('old.frm', 'new.frm'), payloadChunk('new.frm', 'replaced', { flags: REWRITE }), eofChunk('new.frm', REWRITE)]);
+  const stream = Buffer.concat([
+    fileChunks('db/a.frm', Buffer.from('a')),
+    fileChunks('db/b.frm', Buffer.from('b')),
+    removeChunk('db/a.frm'),
+    renameChunk('db', 'db2'),
+    renameChunk('db2/b.frm', 'db2/c.frm'),
+    payloadChunk('db2/c.frm', 'rewritten', { flags: REWRITE }),
+    eofChunk('db2/c.frm', REWRITE),
+  ]);
   const result = await runSluice(['xbstream', '-x', '-C', target], { input: stream });
-  assert.equal(result.status, 1, result.stderr);
-  assert.match(result.stderr, /already exists.*file "new.frm", chunk 2\b/);
-  assert.equal(await readFile(join(target, 'new.frm'), 'utf8'), 'the user data');
+  assert.equal(result.status, 0, result.stderr);
+  assert.deepEqual(await readdir(target), ['db2']);
+  assert.deepEqual(await readdir(join(target, 'db2')), ['c.frm']);
+  assert.equal(await readFile(join(target, 'db2', 'c.frm'), 'utf8'), 'rewritten');
 });
