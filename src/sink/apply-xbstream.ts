@@ -7,6 +7,10 @@
  * concurrently, at most `depth` operations at once, while the stream keeps being parsed; remove and
  * rename wait until everything before them is done. On any failure every file still open is removed,
  * and the error says which.
+ *
+ * MariaDB's rewrite flag replaces only a file this extraction created (it re-sends a file that changed
+ * during the backup); a file that was in the target before is refused as for any chunk, unless the sink
+ * overwrites. Remove and rename chunks likewise touch only what this extraction created.
  */
 import type { XbstreamEvent } from '../container/xbstream/reader.js';
 import type { SafePath } from '../entry.js';
@@ -59,13 +63,15 @@ export async function applyXbstreamEvents(
   const open = new Map<SafePath, OpenFile>();
   /** Paths committed or being committed, with the commit's promise (a rewrite must wait for it). */
   const commits = new Map<SafePath, Promise<void>>();
+  /** Paths this extraction created, under their current names: the only ones the rewrite flag may replace. */
+  const created = new Set<SafePath>();
   const inFlight = new Set<Promise<void>>();
   const summary: ApplySummary = { files: 0, bytes: 0, removed: 0, renamed: 0 };
   let failure: unknown;
 
   const track = (work: Promise<void>, where: Where, owner?: OpenFile): Promise<void> => {
     const guarded = work.catch((err: unknown) => {
-      failure ??= withContext(err, where);
+      failure ??= located(err, where);
     });
     inFlight.add(guarded);
     owner?.writes.add(guarded);
@@ -74,6 +80,15 @@ export async function applyXbstreamEvents(
       owner?.writes.delete(guarded);
     });
     return guarded;
+  };
+  /** Refuses a remove or rename of something that was in the target before, unless the sink overwrites. */
+  const refuseForeign = async (path: SafePath, what: string): Promise<void> => {
+    if (sink.overwrites || created.has(path)) return;
+    const inside = `${path}/`;
+    for (const p of created) if (p.startsWith(inside)) return;
+    if (await sink.exists(path)) {
+      throw new SluiceError('E_EXISTS', `${what} a file that was in the target directory before this extraction (pass --overwrite to allow it)`, { path });
+    }
   };
   const checkFailure = (): void => {
     if (failure !== undefined) throw failure;
@@ -92,13 +107,18 @@ export async function applyXbstreamEvents(
     state.batch = [];
     state.batchBytes = 0;
   };
-  const openState = async (path: SafePath, replace: boolean, where: Where): Promise<OpenFile> => {
+  const openState = async (path: SafePath, rewrite: boolean, where: Where): Promise<OpenFile> => {
     const previous = commits.get(path);
     if (previous !== undefined) {
       await previous;
       checkFailure();
     }
-    const file = sink.openFile(path, { replace });
+    const replace = rewrite && created.has(path);
+    created.add(path);
+    const file = sink.openFile(path, {
+      replace,
+      ...(rewrite && !replace ? { existsNote: 'the rewrite flag replaces only files created by this extraction' } : {}),
+    });
     file.catch(() => undefined); // reported through `track` below, or when awaited
     const state: OpenFile = { path, file, writes: new Set(), batch: [], batchOffset: 0, batchBytes: 0, batchWhere: where, end: 0, bytes: 0 };
     track(file.then(() => undefined), where, state);
@@ -129,12 +149,12 @@ export async function applyXbstreamEvents(
           break;
         }
         case 'seek': {
-          const state = open.get(event.path) ?? (await openState(event.path, false, context));
+          const state = open.get(event.path) ?? (await openState(event.path, event.rewrite === true, context));
           flush(state);
           break;
         }
         case 'eof': {
-          const state = open.get(event.path) ?? (await openState(event.path, false, context));
+          const state = open.get(event.path) ?? (await openState(event.path, event.rewrite === true, context));
           open.delete(event.path);
           flush(state);
           const writes = [...state.writes];
@@ -155,13 +175,18 @@ export async function applyXbstreamEvents(
         }
         case 'remove':
           await drain();
+          await refuseForeign(event.path, 'the remove chunk would delete');
           if (await sink.remove(event.path)) summary.removed += 1;
           else options.onWarning?.(`remove chunk for ${JSON.stringify(event.path)}: no such file (chunk ${event.chunk})`);
           commits.delete(event.path);
+          created.delete(event.path);
           break;
         case 'rename':
           await drain();
+          await refuseForeign(event.path, 'the rename chunk would move');
+          await refuseForeign(event.to, `the rename chunk (from ${JSON.stringify(event.path)}) would replace`);
           await sink.rename(event.path, event.to);
+          moveCreated(created, event.path, event.to);
           summary.renamed += 1;
           commits.delete(event.path);
           commits.delete(event.to);
@@ -177,8 +202,8 @@ export async function applyXbstreamEvents(
     }
     await drain();
     return summary;
-  } catch (err) {
-    withContext(err, context);
+  } catch (thrown) {
+    const err = located(thrown, context);
     await Promise.allSettled(inFlight);
     const removed = await sink.abortAll();
     if (removed.length > 0 && err instanceof SluiceError) {
@@ -189,5 +214,29 @@ export async function applyXbstreamEvents(
       });
     }
     throw err;
+  }
+}
+
+/** System errors (EMFILE, ENOSPC, EACCES, ...) get the chunk's location like any other. */
+function located(err: unknown, where: Where): unknown {
+  if (err instanceof SluiceError) return withContext(err, where);
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (!(err instanceof Error) || typeof code !== 'string') return err;
+  const hint = code === 'EMFILE' || code === 'ENFILE' ? ' (the process may not open more files: raise `ulimit -n`)' : '';
+  return new SluiceError(`E_${code}`, `${err.message}${hint}`, where, { cause: err });
+}
+
+/** After a rename, what this extraction created under `from` (a file, or a directory's files) is under `to`. */
+function moveCreated(created: Set<SafePath>, from: SafePath, to: SafePath): void {
+  const wasOurs = created.delete(from);
+  created.delete(to);
+  if (wasOurs) created.add(to);
+  const inside = `${from}/`;
+  for (const path of [...created]) {
+    if (path.startsWith(`${to}/`)) created.delete(path);
+    if (path.startsWith(inside)) {
+      created.delete(path);
+      created.add(`${to}/${path.slice(inside.length)}` as SafePath);
+    }
   }
 }

@@ -8,6 +8,8 @@
  *   removes every file whose data stopped arriving. A replacement (`overwrite`, or MariaDB's rewrite flag)
  *   is written under a temporary name and renamed over the old file on commit, so a failure keeps the old.
  * - An existing file is not replaced unless asked (like mbstream's O_EXCL).
+ * - At most `maxOpenFiles` descriptors stay open (DescriptorBudget): an idle file is closed and reopened
+ *   on its next write, and refused if another file has taken its place meanwhile.
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
@@ -15,7 +17,8 @@ import { chmod, lstat, lutimes, mkdir, open, realpath, rename, symlink, unlink, 
 import { join } from 'node:path';
 import { type Entry, type SafePath, parentOf } from '../entry.js';
 import { SluiceError, UnsafePathError } from '../errors.js';
-import { SyncFile, type WritableFile } from './sync-file.js';
+import { DescriptorBudget, type Suspendable } from './descriptor-budget.js';
+import { type FileIdentity, SyncFile, type WritableFile } from './sync-file.js';
 
 export interface DirSinkOptions {
   /** Replace files that already exist (default: refuse). */
@@ -29,6 +32,11 @@ export interface DirSinkOptions {
    * but the event loop waits for each write.
    */
   synchronousWrites?: boolean;
+  /**
+   * Most descriptors of output files kept open (default DEFAULT_MAX_OPEN_FILES); beyond it, the least
+   * recently written file is closed and reopened when written again.
+   */
+  maxOpenFiles?: number;
 }
 
 export interface OutputFile {
@@ -50,12 +58,14 @@ export class DirectorySink {
   /** Directories (relative) known to be real directories inside the root. */
   readonly #verified = new Set<string>();
   readonly #open = new Set<OutputFileImpl>();
+  readonly #budget: DescriptorBudget;
   /** Directory times are applied last: writing into a directory changes its mtime. */
   readonly #directoryTimes: { path: SafePath; mtimeMs: number }[] = [];
 
   private constructor(root: string, options: DirSinkOptions) {
     this.#root = root;
     this.#options = options;
+    this.#budget = new DescriptorBudget(options.maxOpenFiles);
   }
 
   /** Creates the target directory if needed; the target itself may be reached through a symlink. */
@@ -68,38 +78,64 @@ export class DirectorySink {
     return this.#root;
   }
 
+  /** Whether existing files are replaced (`overwrite`). */
+  get overwrites(): boolean {
+    return this.#options.overwrite === true;
+  }
+
+  /** Whether something is at `path` (never looking through a symlink); false when a parent is missing. */
+  async exists(path: SafePath): Promise<boolean> {
+    try {
+      await this.#ensureDirectory(parentOf(path), false, path);
+    } catch (err) {
+      if (err instanceof SluiceError && err.code === 'E_MISSING') return false;
+      throw err;
+    }
+    return (await lstatOrUndefined(this.resolve(path))) !== undefined;
+  }
+
   /** Full path of a validated relative path. */
   resolve(path: SafePath): string {
     return join(this.#root, path);
   }
 
-  async openFile(path: SafePath, options: { replace?: boolean } = {}): Promise<OutputFile> {
+  /** `existsNote` is added to the message when the file is refused because it exists. */
+  async openFile(path: SafePath, options: { replace?: boolean; existsNote?: string } = {}): Promise<OutputFile> {
     await this.#ensureDirectory(parentOf(path), true, path);
     const finalPath = this.resolve(path);
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-    let file: OutputFileImpl;
+    const reopen = (fullPath: string): Promise<WritableFile> => this.#openFile(fullPath, constants.O_WRONLY | constants.O_NOFOLLOW);
+    await this.#budget.reserve();
+    let fh: WritableFile;
+    let tempPath: string | undefined;
     if (this.#options.overwrite !== true && options.replace !== true) {
       // A new file is created under its final name (one open, as the peers do; O_EXCL makes the
       // existence check atomic and never follows a symlink) and removed again if it is not completed.
-      let fh: WritableFile;
       try {
         fh = await this.#openFile(finalPath, flags);
       } catch (err) {
+        this.#budget.failed();
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const what = (await lstatOrUndefined(finalPath))?.isDirectory() === true ? 'a directory is in the way of this file' : 'file already exists in the target directory (extract into an empty directory, or pass --overwrite)';
+        const note = options.existsNote !== undefined ? `; ${options.existsNote}` : '';
+        const what = (await lstatOrUndefined(finalPath))?.isDirectory() === true ? 'a directory is in the way of this file' : `file already exists in the target directory (extract into an empty directory, or pass --overwrite)${note}`;
         throw new SluiceError('E_EXISTS', what, { path });
       }
-      file = new OutputFileImpl(path, finalPath, undefined, fh, this, this.#options);
     } else {
       // A replacement is written beside the old file and renamed over it only when complete, so a failure
       // leaves the old file as it was.
-      if ((await lstatOrUndefined(finalPath))?.isDirectory() === true) {
-        throw new SluiceError('E_EXISTS', 'a directory is in the way of this file', { path });
+      try {
+        if ((await lstatOrUndefined(finalPath))?.isDirectory() === true) {
+          throw new SluiceError('E_EXISTS', 'a directory is in the way of this file', { path });
+        }
+        const slash = finalPath.lastIndexOf('/');
+        tempPath = `${finalPath.slice(0, slash + 1)}.${finalPath.slice(slash + 1, slash + 1 + 64)}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
+        fh = await this.#openFile(tempPath, flags);
+      } catch (err) {
+        this.#budget.failed();
+        throw err;
       }
-      const slash = finalPath.lastIndexOf('/');
-      const tempPath = `${finalPath.slice(0, slash + 1)}.${finalPath.slice(slash + 1, slash + 1 + 64)}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
-      file = new OutputFileImpl(path, finalPath, tempPath, await this.#openFile(tempPath, flags), this, this.#options);
     }
+    const file = new OutputFileImpl(path, finalPath, tempPath, fh, this, this.#options, this.#budget, reopen);
     this.#open.add(file);
     return file;
   }
@@ -159,7 +195,15 @@ export class DirectorySink {
     await this.#ensureDirectory(parentOf(to), true, to);
     const st = await lstatOrUndefined(this.resolve(from));
     if (st === undefined) throw new SluiceError('E_MISSING', `cannot rename a file that does not exist (to ${JSON.stringify(to)})`, { path: from });
-    if (st.isDirectory()) this.#verified.clear();
+    if (st.isDirectory()) {
+      // Files being written are found again by their path (see DescriptorBudget), and removed by it on failure.
+      const inside = `${from}/`;
+      const busy = [...this.#open].find((f) => f.path.startsWith(inside));
+      if (busy !== undefined) {
+        throw new SluiceError('E_OPEN_FILE', `cannot rename a directory holding ${JSON.stringify(busy.path)}, which is still being written`, { path: from });
+      }
+      this.#verified.clear();
+    }
     await rename(this.resolve(from), this.resolve(to));
   }
 
@@ -185,7 +229,7 @@ export class DirectorySink {
   async abortAll(): Promise<SafePath[]> {
     const aborted = [...this.#open];
     await Promise.allSettled(aborted.map((f) => f.abort()));
-    return aborted.map((f) => f.path);
+    return aborted.filter((f) => !f.lost).map((f) => f.path);
   }
 
   /** @internal */
@@ -229,11 +273,22 @@ export class DirectorySink {
 
 }
 
-class OutputFileImpl implements OutputFile {
+class OutputFileImpl implements OutputFile, Suspendable {
+  /** Undefined while suspended (see DescriptorBudget) and once committed or aborted. */
   #fh: WritableFile | undefined;
+  #reopening: Promise<WritableFile> | undefined;
+  /** A suspension closing the descriptor; the file's identity is recorded first. */
+  #suspending: Promise<void> | undefined;
+  #identity: FileIdentity | undefined;
+  /** Operations using the descriptor now. */
+  #users = 0;
+  /** Commit or abort has begun: no descriptor is opened again. */
+  #finished = false;
   /** Set once the file is complete under its final name: from then on it is never removed. */
   #committed = false;
   #aborted = false;
+  /** The path now names another file (it was replaced while suspended): never remove that one. */
+  #lost = false;
   #end = 0;
 
   constructor(
@@ -244,47 +299,136 @@ class OutputFileImpl implements OutputFile {
     fh: WritableFile,
     readonly sink: DirectorySink,
     readonly options: DirSinkOptions,
+    readonly budget: DescriptorBudget,
+    /** Opens the file again (no O_CREAT, no symlink followed). */
+    readonly reopen: (fullPath: string) => Promise<WritableFile>,
   ) {
     this.#fh = fh;
+    budget.opened(this);
+  }
+
+  /** The path names another file now (see #reopen): it was not removed. */
+  get lost(): boolean {
+    return this.#lost;
+  }
+
+  get busy(): boolean {
+    return this.#users > 0 || this.#reopening !== undefined;
+  }
+
+  async suspend(): Promise<void> {
+    const fh = this.#fh;
+    if (fh === undefined || this.busy) return;
+    this.#fh = undefined;
+    this.budget.closed(this);
+    const suspending = (async () => {
+      try {
+        const { dev, ino, ctimeNs, size } = await fh.stat({ bigint: true });
+        this.#identity = { dev, ino, ctimeNs, size };
+      } finally {
+        await fh.close();
+      }
+    })();
+    this.#suspending = suspending;
+    await suspending;
+  }
+
+  /** Runs `fn` with the descriptor, opening it again if it was suspended. */
+  async #use<T>(fn: (fh: WritableFile) => Promise<T>): Promise<T> {
+    this.#users += 1;
+    try {
+      return await fn(await this.#handle());
+    } finally {
+      this.#users -= 1;
+    }
+  }
+
+  async #handle(): Promise<WritableFile> {
+    if (this.#finished) throw new SluiceError('E_CLOSED', 'write after the file was closed', { path: this.path });
+    if (this.#fh !== undefined) {
+      this.budget.used(this);
+      return this.#fh;
+    }
+    this.#reopening ??= this.#reopen().finally(() => {
+      this.#reopening = undefined;
+    });
+    return this.#reopening;
+  }
+
+  async #reopen(): Promise<WritableFile> {
+    await this.#suspending;
+    await this.budget.reserve();
+    let fh: WritableFile;
+    try {
+      fh = await this.reopen(this.tempPath ?? this.finalPath);
+    } catch (err) {
+      this.budget.failed();
+      throw err;
+    }
+    this.#fh = fh;
+    this.budget.opened(this);
+    // Something may have taken the file's place while it was closed: never write into that.
+    const now = await fh.stat({ bigint: true });
+    const then = this.#identity;
+    // An inode number is reused at once when a file is deleted: its change time and size tell the new one.
+    const same = then !== undefined && now.dev === then.dev && now.ino === then.ino && now.ctimeNs === then.ctimeNs && now.size === then.size;
+    if (this.#finished || !same) {
+      this.#fh = undefined;
+      this.budget.closed(this);
+      await fh.close().catch(() => undefined);
+      if (this.#finished) throw new SluiceError('E_CLOSED', 'write after the file was closed', { path: this.path });
+      this.#lost = true;
+      throw new SluiceError('E_REPLACED', 'the file was replaced by another while the extraction had it closed', { path: this.path });
+    }
+    return fh;
   }
 
   async write(data: Uint8Array, position: number): Promise<void> {
-    const fh = this.#fh;
-    if (fh === undefined) throw new SluiceError('E_CLOSED', 'write after the file was closed', { path: this.path });
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
-      done += bytesWritten;
-    }
+    await this.#use(async (fh) => {
+      let done = 0;
+      while (done < data.length) {
+        const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
+        done += bytesWritten;
+      }
+    });
     this.#end = Math.max(this.#end, position + data.length);
   }
 
   async writev(pieces: Uint8Array[], position: number): Promise<void> {
-    const fh = this.#fh;
-    if (fh === undefined) throw new SluiceError('E_CLOSED', 'write after the file was closed', { path: this.path });
-    let at = position;
-    let rest = pieces;
-    while (rest.length > 0) {
-      const { bytesWritten } = await fh.writev(rest, at);
-      at += bytesWritten;
-      rest = skipBytes(rest, bytesWritten);
-    }
-    this.#end = Math.max(this.#end, at);
+    const end = await this.#use(async (fh) => {
+      let at = position;
+      let rest = pieces;
+      while (rest.length > 0) {
+        const { bytesWritten } = await fh.writev(rest, at);
+        at += bytesWritten;
+        rest = skipBytes(rest, bytesWritten);
+      }
+      return at;
+    });
+    this.#end = Math.max(this.#end, end);
   }
 
   async commit(meta: { mode?: number; mtimeMs?: number; uid?: number; gid?: number; minSize?: number } = {}): Promise<void> {
-    const fh = this.#fh;
-    if (fh === undefined) throw new SluiceError('E_CLOSED', 'commit after the file was closed', { path: this.path });
+    if (this.#finished) throw new SluiceError('E_CLOSED', 'commit after the file was closed', { path: this.path });
     try {
       const size = Math.max(this.#end, meta.minSize ?? 0);
-      if (size > this.#end) await fh.truncate(size);
       const preserve = this.options.preserveMetadata !== false;
-      if (preserve && meta.mode !== undefined) await fh.chmod(meta.mode & 0o7777);
-      if (this.options.preserveOwner === true && meta.uid !== undefined && meta.gid !== undefined) {
-        await fh.chown(meta.uid, meta.gid).catch(() => undefined);
+      const chmod = preserve && meta.mode !== undefined;
+      const chown = this.options.preserveOwner === true && meta.uid !== undefined && meta.gid !== undefined;
+      // A suspended file whose data are all written needs no descriptor to be committed.
+      if (this.#fh !== undefined || this.#reopening !== undefined || size > this.#end || chmod || chown) {
+        await this.#use(async (fh) => {
+          if (size > this.#end) await fh.truncate(size);
+          if (chmod) await fh.chmod((meta.mode as number) & 0o7777);
+          if (chown) await fh.chown(meta.uid as number, meta.gid as number).catch(() => undefined);
+        });
       }
-      await fh.close();
+      this.#finished = true;
+      const fh = this.#fh;
       this.#fh = undefined;
+      this.budget.closed(this);
+      await fh?.close();
+      await this.#suspending;
       if (this.tempPath !== undefined) await rename(this.tempPath, this.finalPath);
       this.#committed = true;
       if (preserve && meta.mtimeMs !== undefined) {
@@ -301,12 +445,16 @@ class OutputFileImpl implements OutputFile {
   async abort(): Promise<void> {
     if (this.#aborted) return;
     this.#aborted = true;
+    this.#finished = true;
     const fh = this.#fh;
     this.#fh = undefined;
+    this.budget.closed(this);
     this.sink.closed(this);
     await fh?.close().catch(() => undefined);
+    await this.#suspending?.catch(() => undefined);
+    await this.#reopening?.catch(() => undefined);
     // Only ever a file this sink created (O_EXCL), never one that was there before.
-    if (!this.#committed) await unlink(this.tempPath ?? this.finalPath).catch(() => undefined);
+    if (!this.#committed && !this.#lost) await unlink(this.tempPath ?? this.finalPath).catch(() => undefined);
   }
 }
 

@@ -67,8 +67,8 @@ export function sparseChunk(path: string, runs: { skip: number; data: Buffer }[]
 }
 
 /** MariaDB seek chunk. */
-export function seekChunk(path: string, offset: number): Buffer {
-  return Buffer.concat([prefix('S', path), u64(offset)]);
+export function seekChunk(path: string, offset: number, flags = 0): Buffer {
+  return Buffer.concat([prefix('S', path, flags), u64(offset)]);
 }
 
 export function removeChunk(path: string): Buffer {

@@ -38,9 +38,9 @@ export type XbstreamEvent =
   /** Bytes of `path` at `offset`. A chunk's payload may arrive as several events; an empty one extends the file. */
   | ({ type: 'data'; path: SafePath; offset: number; data: Uint8Array; rewrite: boolean } & ChunkPosition)
   /** MariaDB seek: the next data of `path` starts at `offset`. */
-  | ({ type: 'seek'; path: SafePath; offset: number } & ChunkPosition)
-  /** The file is complete. */
-  | ({ type: 'eof'; path: SafePath } & ChunkPosition)
+  | ({ type: 'seek'; path: SafePath; offset: number; rewrite?: boolean } & ChunkPosition)
+  /** The file is complete. With `rewrite`, an E chunk alone may re-send a file as empty. */
+  | ({ type: 'eof'; path: SafePath; rewrite?: boolean } & ChunkPosition)
   /** MariaDB: delete `path`. */
   | ({ type: 'remove'; path: SafePath } & ChunkPosition)
   /** MariaDB: rename `path` to `to`. */
@@ -117,7 +117,7 @@ export async function* readXbstream(
           if (file === undefined) files.set(path, { expected: 0, open: false });
           else if (file.open) file.open = false;
           else if (!rewrite) throw reappeared(path, where);
-          yield { type: 'eof', path, ...pos };
+          yield { type: 'eof', path, rewrite, ...pos };
           break;
         }
         case ChunkType.Sparse: {
@@ -127,7 +127,7 @@ export async function* readXbstream(
             const offset = boundedU64(tail, 0, Number.MAX_SAFE_INTEGER, 'seek offset', { ...where, path });
             const file = openFor(files, path, rewrite, where);
             file.expected = offset;
-            yield { type: 'seek', path, offset, ...pos };
+            yield { type: 'seek', path, offset, rewrite, ...pos };
           } else {
             const file = openFor(files, path, rewrite, where);
             file.expected = yield* sparseEvents(reader, path, file.expected, rewrite, pos, maxPayload, maxEvent);

@@ -6,10 +6,13 @@
  *
  * The stream is only trusted as far as the reader checks it: a truncated or corrupt stream stops
  * the load with an error naming the file and offset, and a stream without its final `metadata`
- * file is an incomplete dump, never a silent partial restore.
+ * file is an incomplete dump, never a silent partial restore. A file is written under a hidden
+ * temporary name and given its own name only once complete, so an interrupted stream never leaves a
+ * truncated file looking like a whole one; on failure the temporary file is removed. Files that
+ * arrived whole stay (they are correct, and the loader may be reading them).
  */
 import { createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { link, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -25,6 +28,28 @@ export interface StreamLoadOptions extends LoadOptions {
   onFile?: (name: string, size: number) => void;
 }
 
+/** Suffix of a file still arriving; the loader's layout ignores such names. */
+export const PARTIAL_SUFFIX = '.sluice-partial';
+
+/**
+ * Writes `content` to `temp`, then links it to `path` and removes `temp`. 'wx' and link never
+ * overwrite or follow an existing entry of the directory.
+ */
+async function writeWhole(content: AsyncIterable<Uint8Array>, path: string, temp: string): Promise<void> {
+  try {
+    await pipeline(Readable.from(content), createWriteStream(temp, { flags: 'wx' }));
+  } catch (err) {
+    // EEXIST: the temporary name was taken, by nothing of ours
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  try {
+    await link(temp, path);
+  } finally {
+    await unlink(temp);
+  }
+}
+
 export async function loadStream(source: AsyncIterable<Uint8Array>, options: StreamLoadOptions): Promise<LoadSummary> {
   const flags = streamModeFlags(options.mode);
   const loader = new Loader({ ...options, deleteAfterLoad: flags.deleteFiles });
@@ -35,8 +60,7 @@ export async function loadStream(source: AsyncIterable<Uint8Array>, options: Str
       const path = join(options.directory, f.name);
       let size = f.size;
       if (flags.sendContent) {
-        // 'wx': never overwrite or follow an existing entry of the directory.
-        await pipeline(Readable.from(f.content), createWriteStream(path, { flags: 'wx' }));
+        await writeWhole(f.content, path, join(options.directory, `.${f.name}${PARTIAL_SUFFIX}`));
       } else {
         try {
           size = (await stat(path)).size;
