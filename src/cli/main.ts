@@ -36,6 +36,11 @@ export function normalizeArgs(args: readonly string[], commands: readonly Comman
 }
 
 export async function main(args: readonly string[], ctx: CliContext): Promise<number> {
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    // answered before any command module loads: start-up is most of what this costs
+    ctx.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
   try {
     const commands = await loadCommands(args[0]);
     await buildProgram(ctx, commands).parseAsync(normalizeArgs(args, commands), { from: 'user' });

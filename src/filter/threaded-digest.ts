@@ -16,6 +16,7 @@ export class ThreadedDigest {
   #failure: Error | undefined;
   #result: Promise<string> | undefined;
   #bytes = 0;
+  #finished = false;
 
   /** Nothing starts until the stream is first pulled, so an error before that leaves no thread behind. */
   constructor(algorithm = 'sha256', buffers = 4) {
@@ -33,7 +34,13 @@ export class ThreadedDigest {
       this.#wake();
     });
     worker.on('error', (err) => {
-      this.#failure = err instanceof Error ? err : new Error(String(err));
+      this.#failure ??= err instanceof Error ? err : new Error(String(err));
+      this.#wake();
+    });
+    // a thread that ends before the digest is known must not leave the stream waiting for a buffer
+    worker.on('exit', (code) => {
+      if (this.#finished) return;
+      this.#failure ??= new Error(`the digest thread exited (status ${code}) before the stream ended`);
       this.#wake();
     });
     return worker;
@@ -104,11 +111,13 @@ export class ThreadedDigest {
         if (message.hex !== undefined) resolve(message.hex);
       });
       worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the digest thread exited (status ${code}) before giving the digest`)));
     });
     worker.postMessage({ end: true });
     try {
       return await hex;
     } finally {
+      this.#finished = true;
       await worker.terminate();
     }
   }

@@ -124,3 +124,22 @@ test('a batch block returns to the pool once every file in it has been given bac
   pool.give(b as Uint8Array);
   assert.equal(pool.take().buffer, a?.buffer, 'back once both are');
 });
+
+test('a reader thread that exits fails the reads waiting on it instead of leaving them pending', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'big');
+  await writeFile(path, pseudoRandomBytes(64 * 4096, 7));
+  const pool = new BufferPool(4096, 4, true);
+  const reader = new FileReader(pool, { threads: 1, readAhead: 4 });
+  const it = reader.read(path)[Symbol.asyncIterator]();
+  assert.equal((await it.next()).done, false, 'the first block arrives');
+  const closing = reader.close(); // terminates the thread with reads still requested
+  const outcome = await Promise.race([
+    (async () => {
+      for (;;) if ((await it.next()).done === true) return 'ended';
+    })().catch((err: Error) => `failed: ${err.message}`),
+    new Promise<string>((resolve) => setTimeout(() => resolve('hung'), 5000).unref()),
+  ]);
+  await closing;
+  assert.match(outcome, /^failed: .*exited/, `outcome: ${outcome}`);
+});
