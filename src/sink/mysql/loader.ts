@@ -13,8 +13,10 @@
  *
  * Each connection runs with binary logging off (unless enableBinlog), foreign key and unique checks
  * off, sql_mode NO_AUTO_VALUE_ON_ZERO and time zone +00:00, and commits every
- * `queriesPerTransaction` statements. The first failing statement stops the load: the error names
- * the file and the statement number.
+ * `queriesPerTransaction` statements. A transaction (or autocommit statement) that meets a deadlock
+ * or a lock wait timeout is rolled back and replayed from its first statement, a few times (retry.ts),
+ * each retry reported through onWarning. Any other failing statement stops the load: the error
+ * names the file and the statement number.
  */
 import { createReadStream } from 'node:fs';
 import { open, readFile, unlink } from 'node:fs/promises';
@@ -25,7 +27,9 @@ import { classifyDumpFile, type DumpFileName, tableKey } from '../../container/m
 import { SluiceError } from '../../errors.js';
 import { type ConnectOptions, quoteIdent, quoteString, Session } from '../../source/mysql/connection.js';
 import { addIndexesStatement, deferSecondaryIndexes } from './indexes.js';
-import { dataStatements, schemaStatements, type Statement } from './statements.js';
+import { type ChunkSource, ReplayableStatements } from './replayable-statements.js';
+import { DATA_LOCK_RETRY, type RetryHooks, SCHEMA_LOCK_RETRY, withLockRetry } from './retry.js';
+import { schemaStatements, type Statement, type StatementBytes } from './statements.js';
 
 export interface LoadOptions {
   connection: ConnectOptions;
@@ -506,16 +510,15 @@ export class Loader {
     const target = this.#target(info.db as string);
     const perTrx = this.#o.queriesPerTransaction ?? 1000;
     await this.#exec(s, `USE ${latin1Ident(target)}`, file, { sql: 'USE', index: 0 });
-    const raw = info.compression === undefined ? undefined : createReadStream(file.path, { highWaterMark: 1 << 20 });
-    const input = raw === undefined ? readChunks(file.path) : decompressed(raw, info);
-    let inTrx = false;
-    let sinceCommit = 0;
+    const statements = new ReplayableStatements(() => openDataFile(file, info));
     try {
-      for await (const stmt of dataStatements(input as AsyncIterable<Buffer>)) {
+      for (let stmt = await statements.next(); stmt !== undefined; stmt = await statements.next()) {
         if (this.#failure !== undefined) throw this.#failure;
-        this.#progress.bytes += stmt.bytes.length + 1;
-        const isInsert = /^\s*(INSERT|REPLACE)\b/i.test(stmt.bytes.toString('latin1', 0, Math.min(64, stmt.bytes.length)));
-        if (isInsert && st.primed === undefined) {
+        if (!isInsert(stmt.bytes)) {
+          await this.#runStatement(s, stmt, file, false);
+          continue;
+        }
+        if (st.primed === undefined) {
           // MariaDB ≥ 10.6 switches a transaction that starts inserting into an EMPTY table with
           // unique and foreign key checks off into "bulk insert" mode: it locks the whole table
           // until commit (so parallel loaders of one table wait, and can time out) and sorts
@@ -527,41 +530,117 @@ export class Loader {
             release = resolve;
           });
           try {
-            const n = await this.#execBytes(s, stmt.bytes, file, stmt.index);
-            this.#progress.rows += n;
+            await this.#runStatement(s, stmt, file, true);
           } finally {
             release();
           }
           continue;
         }
-        if (isInsert && !inTrx) await st.primed;
-        if (isInsert && !inTrx && perTrx > 0) {
-          await s.exec('START TRANSACTION');
-          inTrx = true;
-        }
-        const rows = await this.#execBytes(s, stmt.bytes, file, stmt.index);
-        if (isInsert) {
-          this.#progress.rows += rows;
-          sinceCommit += 1;
-          if (inTrx && sinceCommit >= perTrx) {
-            await s.exec('COMMIT');
-            inTrx = false;
-            sinceCommit = 0;
-          }
-        }
+        await st.primed;
+        if (perTrx > 0) await this.#runTransaction(s, statements, stmt, perTrx, file);
+        else await this.#runStatement(s, stmt, file, true);
       }
-      if (inTrx) await s.exec('COMMIT');
     } catch (err) {
-      raw?.destroy();
       if (err instanceof SluiceError) throw err;
       throw new LoadError('E_READ', `reading ${file.name}: ${(err as Error).message}`, { path: file.name }, { cause: err });
+    } finally {
+      await statements.close().catch(() => undefined);
     }
+  }
+
+  /** One statement on its own (autocommit): a lock error rolled all of it back, so it is simply run again. */
+  async #runStatement(s: Session, stmt: StatementBytes, file: LoadFile, insert: boolean): Promise<void> {
+    this.#progress.bytes += stmt.bytes.length + 1;
+    await withLockRetry(
+      DATA_LOCK_RETRY,
+      async () => {
+        const rows = await this.#execBytes(s, stmt.bytes, file, stmt.index);
+        if (insert) this.#progress.rows += rows;
+      },
+      this.#lockRetryHooks(file, () => ({ first: stmt.index, at: stmt.index, transaction: false })),
+    );
+  }
+
+  /**
+   * One transaction: the statements from `head` up to `perTrx` inserts or the end of the file. After
+   * a lock error it is rolled back and replayed from `head`, read again from the file, so every row
+   * goes in exactly once.
+   */
+  async #runTransaction(s: Session, statements: ReplayableStatements, head: StatementBytes, perTrx: number, file: LoadFile): Promise<void> {
+    const first = head.index;
+    let at = first;
+    await withLockRetry(
+      DATA_LOCK_RETRY,
+      async (attempt) => {
+        let stmt = attempt === 1 ? head : await statements.rewind(first);
+        const undone = { rows: 0, bytes: 0, statements: 0 };
+        try {
+          await s.exec('START TRANSACTION');
+          for (let inserts = 0; ; ) {
+            if (this.#failure !== undefined) throw this.#failure;
+            at = stmt.index;
+            const insert = isInsert(stmt.bytes);
+            this.#progress.bytes += stmt.bytes.length + 1;
+            undone.bytes += stmt.bytes.length + 1;
+            const rows = await this.#execBytes(s, stmt.bytes, file, stmt.index);
+            undone.statements += 1;
+            if (insert) {
+              this.#progress.rows += rows;
+              undone.rows += rows;
+              inserts += 1;
+              if (inserts >= perTrx) break;
+            }
+            const next = await statements.next();
+            if (next === undefined) break;
+            stmt = next;
+          }
+          await s.exec('COMMIT');
+        } catch (err) {
+          this.#progress.rows -= undone.rows;
+          this.#progress.bytes -= undone.bytes;
+          this.#statements -= undone.statements;
+          throw err;
+        }
+      },
+      this.#lockRetryHooks(file, () => ({ first, at, transaction: true }), () => s.exec('ROLLBACK')),
+    );
+  }
+
+  #lockRetryHooks(
+    file: LoadFile,
+    position: () => { first: number; at: number; transaction: boolean },
+    undo?: () => Promise<unknown>,
+  ): RetryHooks {
+    const what = (p: { first: number; at: number; transaction: boolean }): string =>
+      p.transaction ? `the transaction from statement ${p.first}` : 'the statement';
+    return {
+      ...(undo === undefined ? {} : { undo }),
+      stopped: () => this.#failure !== undefined,
+      onRetry: (e) => {
+        const p = position();
+        this.#o.onWarning?.(
+          `${e.kind} loading file "${file.name}" at statement ${p.at}: ${what(p)} was rolled back; ` +
+            `replaying it in ${e.delayMs} ms (attempt ${e.failed + 1} of ${e.attempts})`,
+        );
+      },
+      exhausted: (err, kind, attempts) => {
+        const p = position();
+        return new LoadError(
+          'E_LOCK_RETRIES',
+          `loading file "${file.name}", statement ${p.at}: ${kind} on all ${attempts} attempts, giving up ` +
+            `(${what(p)} was rolled back): ${serverMessage(err)}`,
+          { path: file.name },
+          { cause: err },
+        );
+      },
+    };
   }
 
   async #execBytes(s: Session, bytes: Buffer, file: LoadFile, index: number): Promise<number> {
     try {
+      const rows = await s.execBytes(bytes);
       this.#statements += 1;
-      return await s.execBytes(bytes);
+      return rows;
     } catch (err) {
       throw this.#statementError(err, bytes.toString('latin1', 0, Math.min(bytes.length, 200)), file, index);
     }
@@ -579,25 +658,46 @@ export class Loader {
     );
   }
 
-  /**
-   * Schema statements. DDL on tables linked by foreign keys, run by parallel connections, can meet
-   * InnoDB's no-wait dictionary locks (an immediate "lock wait timeout") or a deadlock: those are
-   * retried a few times before they count as failures.
-   */
+  /** Schema statements, retried in place after a lock error (DDL commits on its own). */
   async #exec(s: Session, sql: string, file: LoadFile, stmt: Statement): Promise<number> {
     this.#statements += 1;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await s.exec(sql, true);
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        const transient = code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'ER_LOCK_DEADLOCK';
-        if (!transient || attempt >= 20 || this.#failure !== undefined) throw this.#statementError(err, sql, file, stmt.index);
-        await new Promise((r) => setTimeout(r, 50 * attempt));
-      }
-    }
+    return withLockRetry(
+      SCHEMA_LOCK_RETRY,
+      async () => {
+        try {
+          return await s.exec(sql, true);
+        } catch (err) {
+          throw this.#statementError(err, sql, file, stmt.index);
+        }
+      },
+      { stopped: () => this.#failure !== undefined },
+    );
   }
 
+}
+
+function isInsert(bytes: Buffer): boolean {
+  return /^\s*(INSERT|REPLACE)\b/i.test(bytes.toString('latin1', 0, Math.min(64, bytes.length)));
+}
+
+/** The server's own words for an error wrapped on its way up. */
+function serverMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown };
+  while (typeof e.cause === 'object' && e.cause !== null) e = e.cause as { message?: string; cause?: unknown };
+  return e.message ?? String(err);
+}
+
+function openDataFile(file: LoadFile, info: DumpFileName): ChunkSource {
+  if (info.compression === undefined) return { chunks: readChunks(file.path), close: () => undefined };
+  const raw = createReadStream(file.path, { highWaterMark: 1 << 20 });
+  const out = decompressed(raw, info);
+  return {
+    chunks: out as AsyncIterable<Buffer>,
+    close: () => {
+      raw.destroy();
+      out.destroy();
+    },
+  };
 }
 
 /** A file's bytes in 1 MiB pieces read into one reused buffer (each valid until the next is asked for). */
