@@ -18,6 +18,13 @@ export interface PrefetchOptions {
   files?: number;
   /** Content drained ahead, in all (default 32 MiB). */
   bytes?: number;
+  /**
+   * Files drained past their first chunk at once (default 1). A file being drained holds its codec
+   * window and read-ahead whether or not the byte budget lets it go on, so this, not `bytes`, bounds the
+   * memory of a tree of large files. A small file is one chunk: it needs no turn, so many small files
+   * still keep the workers busy.
+   */
+  draining?: number;
 }
 
 interface Ahead {
@@ -27,8 +34,27 @@ interface Ahead {
 
 class Budget {
   used = 0;
+  #draining = 0;
   readonly #waiting: (() => void)[] = [];
-  constructor(readonly limit: number) {}
+  constructor(
+    readonly limit: number,
+    readonly maxDraining: number,
+  ) {}
+
+  /** Waits for a drain turn; false when `stop()` says the caller no longer needs one. */
+  async startDrain(stop: () => boolean): Promise<boolean> {
+    while (this.#draining >= this.maxDraining) {
+      if (stop()) return false;
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+    this.#draining += 1;
+    return true;
+  }
+
+  endDrain(): void {
+    this.#draining -= 1;
+    this.wakeAll();
+  }
 
   /** Waits until the budget has room, or until `stop()` says the caller no longer needs it. */
   async room(stop: () => boolean): Promise<void> {
@@ -66,6 +92,8 @@ class DrainedFile {
   }
 
   async #drain(): Promise<void> {
+    const turn = await this.budget.startDrain(() => this.#handedOut);
+    if (!turn) return;
     try {
       while (!this.#handedOut && !this.#done) {
         await this.budget.room(() => this.#handedOut);
@@ -84,6 +112,8 @@ class DrainedFile {
     } catch (err) {
       this.#pending = undefined;
       this.#failure = { error: err };
+    } finally {
+      if (turn) this.budget.endDrain();
     }
   }
 
@@ -125,7 +155,7 @@ class DrainedFile {
 
 export async function* prefetchFiles(entries: AsyncIterable<Entry>, options: PrefetchOptions = {}): AsyncGenerator<Entry> {
   const files = Math.max(1, options.files ?? 16);
-  const budget = new Budget(options.bytes ?? 32 << 20);
+  const budget = new Budget(options.bytes ?? 32 << 20, Math.max(1, options.draining ?? 2));
   const it = entries[Symbol.asyncIterator]();
   const ahead: Ahead[] = [];
   let ended = false;
