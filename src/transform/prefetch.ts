@@ -19,10 +19,9 @@ export interface PrefetchOptions {
   /** Content drained ahead, in all (default 32 MiB). */
   bytes?: number;
   /**
-   * Files drained past their first chunk at once (default 1). A file being drained holds its codec
-   * window and read-ahead whether or not the byte budget lets it go on, so this, not `bytes`, bounds the
-   * memory of a tree of large files. A small file is one chunk: it needs no turn, so many small files
-   * still keep the workers busy.
+   * Files drained at once (default 2). A file being drained holds its codec window and read-ahead
+   * whether or not the byte budget lets it go on, so this, not `bytes`, bounds the memory of a tree of
+   * large files; a small file's drain ends at its first chunk and frees its turn at once.
    */
   draining?: number;
 }

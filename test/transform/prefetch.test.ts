@@ -60,7 +60,7 @@ test('content of later files is drained early, but never beyond the byte budget'
   async function* source(): AsyncGenerator<Entry> {
     for (let i = 0; i < 10; i++) yield fileEntry(`f${i}`, [1000, 1000, 1000, 1000], probe);
   }
-  const it = prefetchFiles(source(), { files: 6, bytes: 5000 })[Symbol.asyncIterator]();
+  const it = prefetchFiles(source(), { files: 6, bytes: 5000, draining: 6 })[Symbol.asyncIterator]();
   const first = (await it.next()).value as Entry;
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(probe.started, 6, 'six files started before the first is read');
@@ -68,6 +68,34 @@ test('content of later files is drained early, but never beyond the byte budget'
   assert.ok(probe.drainedBytes >= 4000, 'and the budget was used');
   assert.equal(first.kind, 'file');
   await it.return?.(undefined);
+});
+
+test('at most `draining` files are drained at once; the others wait their turn and still come out whole', async () => {
+  let active = 0;
+  let most = 0;
+  async function* slowContent(): AsyncGenerator<Uint8Array> {
+    active += 1;
+    most = Math.max(most, active);
+    try {
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+        yield new Uint8Array(1000);
+      }
+    } finally {
+      active -= 1;
+    }
+  }
+  async function* source(): AsyncGenerator<Entry> {
+    for (let i = 0; i < 8; i++) yield { kind: 'file', path: toSafePath(`f${i}`), mode: 0o644, mtimeMs: 0, content: slowContent() };
+  }
+  let files = 0;
+  for await (const entry of prefetchFiles(source(), { files: 6, bytes: 1 << 20, draining: 2 })) {
+    if (entry.kind === 'file') assert.equal((await collect(entry.content)).length, 3000, entry.path);
+    files += 1;
+  }
+  assert.equal(files, 8);
+  assert.ok(most <= 3, `at most two drains and the file being read at once, saw ${most}`);
+  assert.ok(most >= 2, `files were drained ahead (saw ${most} at once)`);
 });
 
 test('a read error surfaces when its file is read, after the files before it', async () => {
