@@ -104,3 +104,34 @@ export async function runMariadbBackup(options: MariadbBackupOptions, extraArgs:
   if (options.verbose === true && held.spooledBytes > 0) info(ctx, `${held.spooledBytes} bytes of interleaved files went through a spool file`);
   skips.print(ctx);
 }
+
+export interface PostgresBackupOptions extends StreamOutputOptions, ConnectionFlags {
+  postgres?: boolean;
+  username?: string;
+  stream: string;
+}
+
+/** Options only `backup --postgres` uses (host and port are the shared connection options). */
+export function addPostgresBackupOptions(command: Command): Command {
+  return command
+    .option('--postgres', 'hot physical backup of a running PostgreSQL server through pg_basebackup, as a tar (arguments after -- go to pg_basebackup)')
+    .option('-U, --username <name>', 'with --postgres: the role to connect as (needs REPLICATION; password from PGPASSWORD or ~/.pgpass)');
+}
+
+/** `backup --postgres --stream=tar`: pg_basebackup's tar (base + the WAL it needs), checked and passed on. */
+export async function runPostgresBackup(options: PostgresBackupOptions, extraArgs: readonly string[], ctx: CliContext): Promise<void> {
+  if (options.stream !== 'tar') throw new UsageError('--postgres streams tar (what pg_basebackup writes): give --stream=tar');
+  const { pgBasebackupStream } = await import('../../source/pg-basebackup.js');
+  const port = options.port === undefined ? undefined : parseCount(options.port, '--port', 1, 65535);
+  const bytes = pgBasebackupStream({
+    connection: {
+      ...(options.host === undefined ? {} : { host: options.host }),
+      ...(port === undefined ? {} : { port }),
+      ...(options.username === undefined ? {} : { user: options.username }),
+    },
+    extraArgs,
+    env: ctx.env,
+    signal: ctx.signal,
+  });
+  await sendToStdout(ctx, bytes, new Meter(), options);
+}

@@ -20,7 +20,7 @@ import { applyToFiles, mapEntries } from '../../transform/entry-transform.js';
 import { prefetchFiles } from '../../transform/prefetch.js';
 import { addEncodeOptions, ENCODE_OPTIONAL_VALUES, type EncodeOptions, encodeTransformsFrom } from '../transform-options.js';
 import { addConnectionOptions } from '../dump-load.js';
-import { addMariadbBackupOptions, type MariadbBackupOptions, runMariadbBackup } from './backup-mariadb.js';
+import { addMariadbBackupOptions, addPostgresBackupOptions, type MariadbBackupOptions, type PostgresBackupOptions, runMariadbBackup, runPostgresBackup } from './backup-mariadb.js';
 
 export const STREAM_FORMATS = ['xbstream', 'tar', 'mbstream'] as const;
 
@@ -29,7 +29,7 @@ const CODEC_READ_BYTES = 4 << 20;
 /** Files whose codec work starts ahead of the container (tree, zstd: 8 files 4.0 s / 224 MiB, 16 3.7 s / 234 MiB, 32 3.4 s / 268 MiB). */
 const PREFETCH_FILES = 16;
 
-interface BackupOptions extends StreamOutputOptions, EncodeOptions, MariadbBackupOptions {
+interface BackupOptions extends StreamOutputOptions, EncodeOptions, MariadbBackupOptions, PostgresBackupOptions {
   stream: string;
   parallel: string;
   verbose?: boolean;
@@ -51,7 +51,7 @@ export const backupCommand: CommandModule = {
       .option('--parallel <n>', 'files read at once; in xbstream their chunks interleave', '1')
       .option('-v, --verbose', 'list each file on stderr as it is sent');
     addEncodeOptions(command);
-    addConnectionOptions(addMariadbBackupOptions(command));
+    addPostgresBackupOptions(addConnectionOptions(addMariadbBackupOptions(command)));
     command.allowExcessArguments(true);
     addStreamOutputOptions(command).action(async (dir: string | undefined, options: BackupOptions) => {
       const raw = (command.parent as (Command & { rawArgs?: string[] }) | null)?.rawArgs ?? [];
@@ -59,6 +59,11 @@ export const backupCommand: CommandModule = {
       if (options.mariadb === true) {
         if (dir !== undefined && (dashes < 0 || raw.indexOf(dir) < dashes)) throw new UsageError('backup --mariadb takes no directory (mariabackup arguments go after --)');
         await runMariadbBackup(options, dashes < 0 ? [] : raw.slice(dashes + 1), ctx);
+        return;
+      }
+      if (options.postgres === true) {
+        if (dir !== undefined && (dashes < 0 || raw.indexOf(dir) < dashes)) throw new UsageError('backup --postgres takes no directory (pg_basebackup arguments go after --)');
+        await runPostgresBackup(options, dashes < 0 ? [] : raw.slice(dashes + 1), ctx);
         return;
       }
       if (dir === undefined) throw new UsageError('backup needs a directory (or --mariadb)');

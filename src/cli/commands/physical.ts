@@ -184,3 +184,75 @@ export const copyBackCommand: CommandModule = {
     });
   },
 };
+
+interface PgRestoreOptions {
+  pgdata: string;
+  owner?: string;
+}
+
+export const restorePgdataCommand: CommandModule = {
+  name: 'restore-pgdata',
+  register(program: Command, ctx: CliContext) {
+    program
+      .command('restore-pgdata')
+      .summary('unpack a `backup --postgres` tar into an empty PostgreSQL data directory')
+      .description(
+        'Extract the tar of `sluice backup --postgres` (FILE, or stdin) into the data directory D, which must be\n' +
+          'empty or absent; D gets mode 0700 and, with --owner, that owner. The tar holds the WAL the copy\n' +
+          'needs, so `postgres -D D` recovers and starts. Configuration files kept outside the data directory\n' +
+          '(Debian: /etc/postgresql/...) are not in the backup.',
+      )
+      .argument('[file]', 'the tar (default: stdin)')
+      .requiredOption('--pgdata <dir>', 'the data directory to fill (must be empty or absent)')
+      .option('--owner <user[:group]>', 'give every restored file to this owner (chown -R), e.g. postgres')
+      .action(async (file: string | undefined, options: PgRestoreOptions) => {
+        const pgdata = resolve(options.pgdata);
+        const existing = await readdir(pgdata).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return undefined;
+          throw new UsageError(`--pgdata ${options.pgdata}: ${err.message}`);
+        });
+        if (existing !== undefined && existing.length > 0) {
+          throw new UsageError(`--pgdata ${options.pgdata} is not empty (${existing.length} entries): restore-pgdata only fills an empty data directory`);
+        }
+        await mkdir(pgdata, { recursive: true, mode: 0o700 });
+        const { chmod } = await import('node:fs/promises');
+        await chmod(pgdata, 0o700);
+        const { extract } = await import('tar');
+        const { createReadStream } = await import('node:fs');
+        const { pipeline } = await import('node:stream/promises');
+        const { binaryStdin } = await import('../output.js');
+        const input = file === undefined || file === '-' ? binaryStdin(ctx) : createReadStream(file);
+        let entries = 0;
+        let sawLabel = false;
+        const warnings: string[] = [];
+        try {
+          await pipeline(
+            input as NodeJS.ReadableStream,
+            extract({
+              cwd: pgdata,
+              strict: true,
+              preserveOwner: false,
+              onReadEntry: (entry) => {
+                entries += 1;
+                if (entry.path === 'backup_label') sawLabel = true;
+              },
+              onwarn: (_code: string, message: string | Error) => {
+                warnings.push(typeof message === 'string' ? message : message.message);
+              },
+            }) as unknown as NodeJS.WritableStream,
+            { signal: ctx.signal },
+          );
+        } catch (err) {
+          throw new SluiceError('E_PG_TAR', `cannot extract ${file ?? 'stdin'} into ${pgdata}: ${(err as Error).message}`, { path: file ?? 'stdin' }, { cause: err });
+        }
+        if (warnings.length > 0) throw new SluiceError('E_PG_TAR', `extracting ${file ?? 'stdin'}: ${warnings.slice(0, 3).join('; ')}`, { path: file ?? 'stdin' });
+        if (!sawLabel) throw new SluiceError('E_PG_TAR', `${file ?? 'stdin'} holds no backup_label: not a pg_basebackup tar`, { path: file ?? 'stdin' });
+        if (options.owner !== undefined) {
+          await runTool({ program: 'chown', args: ['-R', '--', options.owner, pgdata], logFile: '/dev/null', signal: ctx.signal });
+        }
+        const conf = await stat(join(pgdata, 'postgresql.conf')).catch(() => undefined);
+        if (conf === undefined) info(ctx, `note: the backup holds no postgresql.conf/pg_hba.conf (kept outside the data directory); copy yours into ${pgdata} or start postgres with -c config_file=...`);
+        info(ctx, `restored ${entries} entries into ${pgdata}`);
+      });
+  },
+};
