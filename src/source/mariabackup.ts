@@ -156,17 +156,27 @@ export function mariabackupSource(options: MariabackupOptions): MariabackupSourc
     );
   };
 
+  // a stream cut short usually means mariabackup failed: its own message says why
+  const explain = async (err: unknown): Promise<unknown> => {
+    onAbort();
+    const result = await outcome;
+    return result.exitCode !== 0 ? failure(result, err) : err;
+  };
+  async function* explained(content: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    try {
+      yield* content;
+    } catch (err) {
+      throw await explain(err);
+    }
+  }
+
   async function* entries(): AsyncGenerator<FileEntry> {
     let finished = false;
     try {
       try {
-        yield* demux.entries();
+        for await (const entry of demux.entries()) yield { ...entry, content: explained(entry.content) };
       } catch (err) {
-        // a stream cut short usually means mariabackup failed: its own message says why
-        onAbort();
-        const result = await outcome;
-        if (result.exitCode !== 0) throw failure(result, err);
-        throw err;
+        throw await explain(err);
       }
       const result = await outcome;
       if (result.exitCode !== 0 || result.signal !== null) throw failure(result);

@@ -4,7 +4,7 @@
  * the written ones keep their invariant, and the LSNs are the ones mariabackup reported.
  */
 import assert from 'node:assert/strict';
-import { readFile, stat, truncate } from 'node:fs/promises';
+import { readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ok, sh } from '../helpers/cli.js';
@@ -143,4 +143,13 @@ test('backup --mariadb with a wrong password fails with mariabackup\'s reason an
   assert.match(result.stderr, /Access denied/);
   assert.match(await readFile(join(dir, 'mb.log'), 'utf8'), /Access denied/, 'the whole log is kept in --log-file');
   assert.doesNotMatch(await readFile(join(dir, 'mb.log'), 'utf8'), /wrong-password/, 'the password is not on mariabackup\'s command line');
+});
+
+test('backup --mariadb fails when mariabackup is killed part way, saying so', async (t) => {
+  const dir = await tempDir(t, 'sluice-physical-');
+  // a mariabackup that sends the first 2 MB of a real stream and is then killed
+  await writeFile(join(dir, 'mariabackup'), '#!/bin/bash\n/usr/bin/mariabackup "$@" 2>/dev/null | head -c 2000000\nkill -KILL $$\n', { mode: 0o755 });
+  const result = await sh(`$SLUICE backup --mariadb ${CONN} --stream > out.xb`, { cwd: dir, env: { PATH: `${dir}:${process.env.PATH ?? ''}` } });
+  assert.notEqual(result.status, 0);
+  assert.match(result.stderr, /mariabackup was killed by SIG(KILL|TERM)/);
 });
