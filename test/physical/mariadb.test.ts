@@ -67,7 +67,7 @@ test('backup --mariadb under a write load: mbstream -x reads it, prepare + copy-
   await createWorkloadDb(db, 16);
   const expected = await sourceState(db);
 
-  const during = await backupUnderLoad(db, `$SLUICE backup --mariadb ${CONN} --stream -- "--databases=mysql ${db}" > full.xb`, dir);
+  const during = await backupUnderLoad(db, `timeout 90 $SLUICE backup --mariadb ${CONN} --stream -- "--databases=mysql ${db}" > full.xb`, dir);
   assert.ok(during > 0, `the workload kept writing during the backup (${during} transfers)`);
 
   ok(await sh('mkdir ext && mbstream -x -C ext < full.xb', { cwd: dir }), 'mbstream -x');
@@ -115,7 +115,7 @@ test('backup --mariadb --compress --encrypt --parallel 2: meta files stay uncomp
 
   await backupUnderLoad(
     db,
-    `$SLUICE backup --mariadb ${CONN} --stream --compress --compress-threads 2 --encrypt --recipient ${recipient} --parallel 2 -- "--databases=mysql ${db}" | $SLUICE xbstream -x -C ext`,
+    `timeout 90 $SLUICE backup --mariadb ${CONN} --stream --compress --compress-threads 2 --encrypt --recipient ${recipient} --parallel 2 -- "--databases=mysql ${db}" | $SLUICE xbstream -x -C ext`,
     dir,
   );
   const listing = ok(await sh('cd ext && find . -type f | sort', { cwd: dir })).stdout.toString();
@@ -149,7 +149,7 @@ test('backup --mariadb fails when mariabackup is killed part way, saying so', as
   const dir = await tempDir(t, 'sluice-physical-');
   // a mariabackup that sends the first 2 MB of a real stream and is then killed
   await writeFile(join(dir, 'mariabackup'), '#!/bin/bash\n/usr/bin/mariabackup "$@" 2>/dev/null | head -c 2000000\nkill -KILL $$\n', { mode: 0o755 });
-  const result = await sh(`$SLUICE backup --mariadb ${CONN} --stream > out.xb`, { cwd: dir, env: { PATH: `${dir}:${process.env.PATH ?? ''}` } });
+  const result = await sh(`$SLUICE backup --mariadb ${CONN} --stream --tmpdir . > out.xb`, { cwd: dir, env: { PATH: `${dir}:${process.env.PATH ?? ''}` } });
   assert.notEqual(result.status, 0);
   assert.match(result.stderr, /mariabackup was killed by SIG(KILL|TERM)/);
 });
