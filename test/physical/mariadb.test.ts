@@ -153,3 +153,20 @@ test('backup --mariadb fails when mariabackup is killed part way, saying so', as
   assert.notEqual(result.status, 0);
   assert.match(result.stderr, /mariabackup was killed by SIG(KILL|TERM)/);
 });
+
+test('into the repository as a named stream: a failing backup --mariadb leaves no snapshot, a good one is committed and mbstream reads it back', async (t) => {
+  const dir = await tempDir(t, 'sluice-physical-');
+  const db = await uniqueDb(t, 'phys');
+  await createWorkloadDb(db, 1);
+  const repo = '-r repo -p pw';
+  ok(await sh(`echo secret > pw && $SLUICE init ${repo}`, { cwd: dir }), 'init');
+  const bad = await sh(`$SLUICE snapshot ${repo} --stdin-from-command bad.xb -- $SLUICE backup --mariadb ${CONN} -p wrong --stream --tmpdir .`, { cwd: dir });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /no snapshot was written/);
+  assert.match(bad.stderr, /Access denied/);
+  const none = JSON.parse(ok(await sh(`$SLUICE snapshots ${repo} --json`, { cwd: dir })).stdout.toString()) as unknown[];
+  assert.equal(none.length, 0, 'no snapshot for a failed backup');
+  ok(await sh(`$SLUICE snapshot ${repo} --stdin-from-command full.xb -- timeout 90 $SLUICE backup --mariadb ${CONN} --stream --compress -- "--databases=mysql ${db}"`, { cwd: dir }), 'snapshot');
+  ok(await sh(`mkdir x && $SLUICE cat ${repo} latest:full.xb | mbstream -x -C x && test -f x/xtrabackup_checkpoints && test -f x/ibdata1.zst`, { cwd: dir }), 'cat | mbstream -x');
+});
+
