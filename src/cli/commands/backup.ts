@@ -19,6 +19,8 @@ import { parseCount } from '../units.js';
 import { applyToFiles, mapEntries } from '../../transform/entry-transform.js';
 import { prefetchFiles } from '../../transform/prefetch.js';
 import { addEncodeOptions, ENCODE_OPTIONAL_VALUES, type EncodeOptions, encodeTransformsFrom } from '../transform-options.js';
+import { addConnectionOptions } from '../dump-load.js';
+import { addMariadbBackupOptions, addPostgresBackupOptions, type MariadbBackupOptions, type PostgresBackupOptions, runMariadbBackup, runPostgresBackup } from './backup-mariadb.js';
 
 export const STREAM_FORMATS = ['xbstream', 'tar', 'mbstream'] as const;
 
@@ -27,7 +29,7 @@ const CODEC_READ_BYTES = 4 << 20;
 /** Files whose codec work starts ahead of the container (tree, zstd: 8 files 4.0 s / 224 MiB, 16 3.7 s / 234 MiB, 32 3.4 s / 268 MiB). */
 const PREFETCH_FILES = 16;
 
-interface BackupOptions extends StreamOutputOptions, EncodeOptions {
+interface BackupOptions extends StreamOutputOptions, EncodeOptions, MariadbBackupOptions, PostgresBackupOptions {
   stream: string;
   parallel: string;
   verbose?: boolean;
@@ -44,12 +46,28 @@ export const backupCommand: CommandModule = {
         'Stream a backup of DIR to stdout. xbstream (the default) is byte-compatible with Percona xbstream and\n' +
           'MariaDB mbstream; tar is read by GNU tar. Paths in the stream are relative to DIR.',
       )
-      .argument('<dir>', 'directory to back up')
+      .argument('[dir]', 'directory to back up (none with --mariadb)')
       .option('--stream [format]', 'stream format: xbstream (default; mbstream is a synonym) or tar', 'xbstream')
       .option('--parallel <n>', 'files read at once; in xbstream their chunks interleave', '1')
       .option('-v, --verbose', 'list each file on stderr as it is sent');
     addEncodeOptions(command);
-    addStreamOutputOptions(command).action(async (dir: string, options: BackupOptions) => {
+    addPostgresBackupOptions(addConnectionOptions(addMariadbBackupOptions(command)));
+    command.allowExcessArguments(true);
+    addStreamOutputOptions(command).action(async (dir: string | undefined, options: BackupOptions) => {
+      const raw = (command.parent as (Command & { rawArgs?: string[] }) | null)?.rawArgs ?? [];
+      const dashes = raw.indexOf('--');
+      if (options.mariadb === true) {
+        if (dir !== undefined && (dashes < 0 || raw.indexOf(dir) < dashes)) throw new UsageError('backup --mariadb takes no directory (mariabackup arguments go after --)');
+        await runMariadbBackup(options, dashes < 0 ? [] : raw.slice(dashes + 1), ctx);
+        return;
+      }
+      if (options.postgres === true) {
+        if (dir !== undefined && (dashes < 0 || raw.indexOf(dir) < dashes)) throw new UsageError('backup --postgres takes no directory (pg_basebackup arguments go after --)');
+        await runPostgresBackup(options, dashes < 0 ? [] : raw.slice(dashes + 1), ctx);
+        return;
+      }
+      if (dir === undefined) throw new UsageError('backup needs a directory (or --mariadb)');
+      if (dashes >= 0 || command.args.length > 1) throw new UsageError('backup takes one directory');
       const format = options.stream === 'mbstream' ? 'xbstream' : options.stream;
       if (format !== 'xbstream' && format !== 'tar') {
         throw new UsageError(`--stream must be xbstream or tar, not "${options.stream}"`);

@@ -23,6 +23,7 @@ export const commandGroups: CommandGroup[] = [
   },
   { names: ['dump'], load: async () => [(await import('./dump.js')).dumpCommand] },
   { names: ['load'], load: async () => [(await import('./load.js')).loadCommand] },
+  { names: ['prepare', 'copy-back', 'restore-pgdata'], load: async () => { const m = await import('./physical.js'); return [m.prepareCommand, m.copyBackCommand, m.restorePgdataCommand]; } },
 ];
 
 /** The modules needed to run `name`, or every module when `name` is not a command (help, typos). */

@@ -1,0 +1,193 @@
+/**
+ * A hot physical backup of a running MariaDB server, as entries: runs `mariabackup --backup
+ * --stream=xbstream`, reads its stdout with the xbstream reader (every CRC checked) and yields each member
+ * file as an entry whose content streams (see `XbstreamDemux`).
+ *
+ * The password never appears on a command line: it goes to mariabackup in a defaults file (mode 0600) in
+ * the temporary directory. mariabackup's stderr goes to `logFile`; its last lines are kept for the error
+ * message. The entries end only after mariabackup has exited 0: if it fails or is killed, the iteration
+ * throws a `MariabackupError`, so no consumer can take a partial stream for a finished backup.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { readXbstream } from '../container/xbstream/reader.js';
+import type { FileEntry } from '../entry.js';
+import { SluiceError } from '../errors.js';
+import { XbstreamDemux } from './xbstream-demux.js';
+
+export interface MariadbConnection {
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  socket?: string;
+}
+
+export interface MariabackupOptions {
+  connection: MariadbConnection;
+  /** mariabackup's copy threads (its --parallel); their files interleave in the stream. */
+  parallel?: number;
+  /** More arguments for mariabackup, after sluice's own (`--databases=...`, `--incremental-lsn=...`). */
+  extraArgs?: readonly string[];
+  /** Parent of the temporary directory (target dir, defaults file, spool files). */
+  temporaryParent: string;
+  /** Where mariabackup's stderr goes. */
+  logFile: string;
+  /** The program to run (default `mariabackup`). */
+  program?: string;
+  /** Bytes held in memory for files not being read (see XbstreamDemux). */
+  memoryBytes?: number;
+  mtimeMs: number;
+  signal?: AbortSignal;
+}
+
+export interface MariabackupOutcome {
+  exitCode: number | null;
+  signal: string | null;
+  /** The last lines mariabackup wrote to stderr. */
+  stderrTail: string;
+}
+
+export class MariabackupError extends SluiceError {}
+
+const TAIL_LINES = 12;
+const TAIL_BYTES = 16 << 10;
+
+/**
+ * Files mariabackup writes about the backup itself, which stay readable as they are (not compressed):
+ * what `prepare`, incrementals and people look at first (xtrabackup 8 leaves them uncompressed too).
+ */
+export function isBackupMetaFile(path: string): boolean {
+  return path === 'backup-my.cnf' || /^(xtrabackup|mariadb_backup)_[a-z_]+$/.test(path);
+}
+
+/** The defaults file mariabackup reads first (`--defaults-extra-file`): the password, kept off argv. */
+function defaultsFile(connection: MariadbConnection): string {
+  const quoted = (connection.password ?? '').replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  return `[client]\npassword="${quoted}"\n`;
+}
+
+export function mariabackupArguments(options: MariabackupOptions, targetDir: string, defaults: string | undefined): string[] {
+  const c = options.connection;
+  return [
+    ...(defaults === undefined ? [] : [`--defaults-extra-file=${defaults}`]),
+    '--backup',
+    '--stream=xbstream',
+    `--target-dir=${targetDir}`,
+    // long forms only: mariabackup's -h is --datadir, not the host
+    ...(c.host === undefined ? [] : [`--host=${c.host}`]),
+    ...(c.port === undefined ? [] : [`--port=${c.port}`]),
+    ...(c.user === undefined ? [] : [`--user=${c.user}`]),
+    ...(c.socket === undefined ? [] : [`--socket=${c.socket}`]),
+    `--parallel=${options.parallel ?? 1}`,
+    ...(options.extraArgs ?? []),
+  ];
+}
+
+export interface MariabackupSource {
+  /** Member files in stream order; throws at the end if mariabackup did not exit 0. */
+  entries: AsyncIterable<FileEntry>;
+  /** Settles when mariabackup has exited (never rejects). */
+  outcome: Promise<MariabackupOutcome>;
+  /** What the demultiplexer had to hold back. */
+  held(): { peakMemoryBytes: number; spooledBytes: number };
+}
+
+export function mariabackupSource(options: MariabackupOptions): MariabackupSource {
+  const temporary = mkdtempSync(join(options.temporaryParent, 'sluice-mariabackup-'));
+  const cleanup = (): void => rmSync(temporary, { recursive: true, force: true });
+  let child: ReturnType<typeof spawn>;
+  let log: number;
+  try {
+    const targetDir = join(temporary, 'target');
+    const defaults = options.connection.password === undefined ? undefined : join(temporary, 'client.cnf');
+    if (defaults !== undefined) writeFileSync(defaults, defaultsFile(options.connection), { mode: 0o600, flag: 'wx' });
+    log = openSync(options.logFile, 'a', 0o600);
+    const argv = mariabackupArguments(options, targetDir, defaults);
+    child = spawn(options.program ?? 'mariabackup', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    cleanup();
+    throw new MariabackupError('E_MARIABACKUP_START', `cannot start mariabackup: ${(err as Error).message}`, {}, { cause: err });
+  }
+  let tail = '';
+  const logFd = log;
+  child.stderr?.on('data', (chunk: Buffer) => {
+    try {
+      writeSync(logFd, chunk);
+    } catch {
+      // a full disk must not hide mariabackup's own outcome; the tail still has the last lines
+    }
+    tail = (tail + chunk.toString('utf8')).slice(-TAIL_BYTES);
+  });
+  let spawnError: Error | undefined;
+  child.on('error', (err) => {
+    spawnError = err;
+  });
+  const outcome = new Promise<MariabackupOutcome>((resolve) => {
+    child.on('close', (code, signal) => {
+      closeSync(logFd);
+      const lines = tail.trimEnd().split('\n').slice(-TAIL_LINES).join('\n');
+      resolve({
+        exitCode: spawnError !== undefined && code === null && signal === null ? 127 : code,
+        signal,
+        stderrTail: spawnError === undefined ? lines : `${lines}\n${spawnError.message}`.trim(),
+      });
+    });
+  });
+  const onAbort = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const demux = new XbstreamDemux(readXbstream(child.stdout as AsyncIterable<Uint8Array>, { label: 'mariabackup output' }), {
+    spoolDirectory: temporary,
+    mtimeMs: options.mtimeMs,
+    ...(options.memoryBytes === undefined ? {} : { memoryBytes: options.memoryBytes }),
+  });
+
+  const failure = (result: MariabackupOutcome, cause?: unknown): MariabackupError => {
+    const how = result.signal !== null ? `was killed by ${result.signal}` : `exited with status ${result.exitCode}`;
+    return new MariabackupError(
+      'E_MARIABACKUP',
+      `mariabackup ${how} (log: ${options.logFile}); its last lines:\n${result.stderrTail}`,
+      {},
+      cause === undefined ? {} : { cause },
+    );
+  };
+
+  // a stream cut short usually means mariabackup failed: its own message says why
+  const explain = async (err: unknown): Promise<unknown> => {
+    onAbort();
+    const result = await outcome;
+    return result.exitCode !== 0 ? failure(result, err) : err;
+  };
+  async function* explained(content: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    try {
+      yield* content;
+    } catch (err) {
+      throw await explain(err);
+    }
+  }
+
+  async function* entries(): AsyncGenerator<FileEntry> {
+    let finished = false;
+    try {
+      try {
+        for await (const entry of demux.entries()) yield { ...entry, content: explained(entry.content) };
+      } catch (err) {
+        throw await explain(err);
+      }
+      const result = await outcome;
+      if (result.exitCode !== 0 || result.signal !== null) throw failure(result);
+      finished = true;
+    } finally {
+      if (!finished) onAbort();
+      options.signal?.removeEventListener('abort', onAbort);
+      await outcome;
+      cleanup();
+    }
+  }
+
+  return { entries: entries(), outcome, held: () => demux.held };
+}

@@ -1,0 +1,245 @@
+/**
+ * Turns the events of an xbstream that is being read (mariabackup's stdout) into file entries whose
+ * content streams, whatever order the consumer reads them in.
+ *
+ * xbstream interleaves files (mariabackup --parallel) and a file's payload arrives in pieces. Entries are
+ * yielded in the order of each file's first chunk. Nothing is read from the input until a consumer asks
+ * for an entry or for bytes it does not have yet, so a slow consumer stops the producer (backpressure).
+ * Bytes read for a file nobody is reading at that moment are kept in memory up to `memoryBytes` in all,
+ * and beyond that appended to a spool file of that file in `spoolDirectory` (disk, never memory), read
+ * back in order when that file's content is pulled. With mariabackup's default --parallel=1 and a consumer
+ * that reads files in order, nothing is kept at all.
+ *
+ * MariaDB's seek, rewrite, remove and rename chunks describe edits of files already written, which an
+ * entry (a byte stream written once) cannot express: they are refused with an error naming the chunk.
+ */
+import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { XbstreamEvent } from '../container/xbstream/reader.js';
+import type { FileEntry, SafePath } from '../entry.js';
+import { FormatError } from '../errors.js';
+
+export interface DemuxOptions {
+  /** Directory for spool files (created by the caller, removed by the caller). */
+  spoolDirectory: string;
+  /** Bytes kept in memory for files that are not being read (default 64 MiB). */
+  memoryBytes?: number;
+  mtimeMs: number;
+  /** Mode recorded for every file (default 0o640). */
+  mode?: number;
+}
+
+export const DEFAULT_DEMUX_MEMORY_BYTES = 64 << 20;
+const SPOOL_READ_BYTES = 1 << 20;
+
+type Segment = { kind: 'memory'; data: Uint8Array } | { kind: 'spool'; at: number; length: number };
+
+interface Spool {
+  fd: number;
+  file: string;
+  size: number;
+}
+
+interface FileState {
+  path: SafePath;
+  segments: Segment[];
+  /** Bytes of this file received so far. */
+  received: number;
+  done: boolean;
+  /** The consumer stopped reading: later bytes are dropped. */
+  abandoned: boolean;
+  spool?: Spool;
+}
+
+export class XbstreamDemux {
+  readonly #events: AsyncIterator<XbstreamEvent>;
+  readonly #options: DemuxOptions;
+  readonly #budget: number;
+  readonly #files = new Map<SafePath, FileState>();
+  readonly #unannounced: FileState[] = [];
+  #memoryBytes = 0;
+  #peakMemoryBytes = 0;
+  #spooledBytes = 0;
+  #spools = 0;
+  #ended = false;
+  #failure: unknown;
+  #pumping: Promise<void> | undefined;
+
+  constructor(events: AsyncIterable<XbstreamEvent>, options: DemuxOptions) {
+    this.#events = events[Symbol.asyncIterator]();
+    this.#options = options;
+    this.#budget = options.memoryBytes ?? DEFAULT_DEMUX_MEMORY_BYTES;
+  }
+
+  /** What had to be held back for files not being read: peak bytes in memory, bytes spooled to disk. */
+  get held(): { peakMemoryBytes: number; spooledBytes: number } {
+    return { peakMemoryBytes: this.#peakMemoryBytes, spooledBytes: this.#spooledBytes };
+  }
+
+  /** Every file of the stream, in the order of its first chunk. Ends when the input ends. */
+  async *entries(): AsyncGenerator<FileEntry> {
+    try {
+      for (;;) {
+        const next = this.#unannounced.shift();
+        if (next !== undefined) {
+          yield this.#entry(next);
+          continue;
+        }
+        if (this.#ended) return;
+        await this.#pump();
+      }
+    } finally {
+      if (!this.#ended) await this.close();
+    }
+  }
+
+  /** Stops reading the input and removes every spool file. */
+  async close(): Promise<void> {
+    this.#ended = true;
+    for (const file of this.#files.values()) this.#dropSpool(file);
+    await this.#events.return?.(undefined);
+  }
+
+  #entry(file: FileState): FileEntry {
+    return {
+      kind: 'file',
+      path: file.path,
+      mode: this.#options.mode ?? 0o640,
+      mtimeMs: this.#options.mtimeMs,
+      content: this.#content(file),
+    };
+  }
+
+  async *#content(file: FileState): AsyncGenerator<Uint8Array> {
+    try {
+      for (;;) {
+        const segment = file.segments.shift();
+        if (segment === undefined) {
+          if (file.done) return;
+          if (this.#ended) throw this.#failure ?? new FormatError('E_XBSTREAM_UNFINISHED', 'input ended inside the file', { path: file.path });
+          await this.#pump();
+          continue;
+        }
+        if (segment.kind === 'memory') {
+          this.#memoryBytes -= segment.data.length;
+          yield segment.data;
+        } else {
+          yield* this.#readSpool(file, segment);
+        }
+      }
+    } finally {
+      file.abandoned = !file.done;
+      for (const s of file.segments) if (s.kind === 'memory') this.#memoryBytes -= s.data.length;
+      file.segments = [];
+      this.#dropSpool(file);
+    }
+  }
+
+  *#readSpool(file: FileState, segment: { at: number; length: number }): Generator<Uint8Array> {
+    const spool = file.spool as Spool;
+    let done = 0;
+    while (done < segment.length) {
+      const piece = Buffer.allocUnsafe(Math.min(SPOOL_READ_BYTES, segment.length - done));
+      const n = readSync(spool.fd, piece, 0, piece.length, segment.at + done);
+      if (n === 0) throw new FormatError('E_SPOOL', `spool file ${spool.file} is shorter than what was written to it`, { path: file.path });
+      done += n;
+      yield piece.subarray(0, n);
+    }
+  }
+
+  /** Reads one event; concurrent callers share the read in progress. */
+  #pump(): Promise<void> {
+    this.#pumping ??= this.#readEvent().finally(() => {
+      this.#pumping = undefined;
+    });
+    return this.#pumping;
+  }
+
+  async #readEvent(): Promise<void> {
+    if (this.#failure !== undefined) throw this.#failure;
+    let result: IteratorResult<XbstreamEvent>;
+    try {
+      result = await this.#events.next();
+    } catch (err) {
+      this.#failure = err;
+      this.#ended = true;
+      throw err;
+    }
+    if (result.done === true) {
+      this.#ended = true;
+      return;
+    }
+    const event = result.value;
+    const where = { chunk: event.chunk, offset: event.streamOffset, path: event.path };
+    switch (event.type) {
+      case 'data': {
+        if (event.rewrite) throw this.#fail(new FormatError('E_XBSTREAM_EDIT', 'a rewrite chunk cannot be taken into a backup as it is read', where));
+        const file = this.#file(event.path);
+        if (event.offset !== file.received) {
+          throw this.#fail(new FormatError('E_XBSTREAM_ORDER', `data at offset ${event.offset}, expected ${file.received}`, where));
+        }
+        file.received += event.data.length;
+        if (event.data.length > 0 && !file.abandoned) this.#keep(file, event.data);
+        break;
+      }
+      case 'eof':
+        this.#file(event.path).done = true;
+        break;
+      case 'seek':
+        if (event.offset !== this.#file(event.path).received) {
+          throw this.#fail(new FormatError('E_XBSTREAM_EDIT', `a seek to offset ${event.offset} cannot be taken into a backup as it is read`, where));
+        }
+        break;
+      case 'remove':
+      case 'rename':
+        throw this.#fail(new FormatError('E_XBSTREAM_EDIT', `a ${event.type} chunk cannot be taken into a backup as it is read`, where));
+      case 'skipped':
+        break;
+    }
+  }
+
+  #fail(err: unknown): unknown {
+    this.#failure = err;
+    this.#ended = true;
+    return err;
+  }
+
+  #file(path: SafePath): FileState {
+    let file = this.#files.get(path);
+    if (file === undefined) {
+      file = { path, segments: [], received: 0, done: false, abandoned: false };
+      this.#files.set(path, file);
+      this.#unannounced.push(file);
+    }
+    return file;
+  }
+
+  #keep(file: FileState, data: Uint8Array): void {
+    if (this.#memoryBytes + data.length <= this.#budget) {
+      this.#memoryBytes += data.length;
+      this.#peakMemoryBytes = Math.max(this.#peakMemoryBytes, this.#memoryBytes);
+      file.segments.push({ kind: 'memory', data });
+      return;
+    }
+    if (file.spool === undefined) {
+      this.#spools += 1;
+      const name = join(this.#options.spoolDirectory, `spool-${this.#spools}`);
+      file.spool = { fd: openSync(name, 'wx+', 0o600), file: name, size: 0 };
+    }
+    const spool = file.spool;
+    let written = 0;
+    while (written < data.length) written += writeSync(spool.fd, data, written, data.length - written, spool.size + written);
+    const last = file.segments.at(-1);
+    if (last?.kind === 'spool' && last.at + last.length === spool.size) last.length += data.length;
+    else file.segments.push({ kind: 'spool', at: spool.size, length: data.length });
+    spool.size += data.length;
+    this.#spooledBytes += data.length;
+  }
+
+  #dropSpool(file: FileState): void {
+    if (file.spool === undefined) return;
+    closeSync(file.spool.fd);
+    rmSync(file.spool.file, { force: true });
+    delete file.spool;
+  }
+}

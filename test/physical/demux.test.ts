@@ -1,0 +1,80 @@
+/**
+ * The demultiplexer behind `backup --mariadb`: interleaved files come out whole and in order whatever
+ * order they are read in, within the memory budget (the rest through spool files), and edits an entry
+ * cannot carry are refused.
+ */
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { test } from 'node:test';
+import { readXbstream } from '../../src/container/xbstream/reader.js';
+import { XbstreamDemux } from '../../src/source/xbstream-demux.js';
+import { tempDir } from '../helpers/tmp.js';
+import { pseudoRandomBytes, sha256 } from '../helpers/tree.js';
+import { eofChunk, payloadChunk, removeChunk } from '../helpers/xbstream-builder.js';
+
+/** Three files whose 64 KiB chunks alternate, as mariabackup --parallel writes them. */
+function interleaved(files: Record<string, Buffer>, chunk = 64 << 10): Buffer {
+  const parts: Buffer[] = [];
+  const names = Object.keys(files);
+  const longest = Math.max(...names.map((n) => (files[n] as Buffer).length));
+  for (let at = 0; at < longest; at += chunk) {
+    for (const name of names) {
+      const data = files[name] as Buffer;
+      if (at < data.length) parts.push(payloadChunk(name, data.subarray(at, at + chunk), { offset: at }));
+      if (at + chunk >= data.length && at < data.length) parts.push(eofChunk(name));
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+async function* inPieces(bytes: Buffer, piece = 7000): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < bytes.length; at += piece) yield bytes.subarray(at, at + piece);
+}
+
+async function drain(content: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const p of content) parts.push(Buffer.from(p));
+  return Buffer.concat(parts);
+}
+
+test('interleaved files read last-first come out whole, holding at most the memory budget and spooling the rest', async (t) => {
+  const dir = await tempDir(t);
+  const files = { 'a/ibdata1': pseudoRandomBytes(3 << 20, 1), 'b.ibd': pseudoRandomBytes(2 << 20, 2), 'xtrabackup_info': Buffer.from('x = 1\n') };
+  const demux = new XbstreamDemux(readXbstream(inPieces(interleaved(files))), { spoolDirectory: dir, memoryBytes: 512 << 10, mtimeMs: 0 });
+  const entries = [];
+  for await (const entry of demux.entries()) entries.push(entry);
+  assert.deepEqual(entries.map((e) => e.path), Object.keys(files), 'entries in the order of their first chunk');
+  for (const entry of entries.reverse()) {
+    assert.equal(sha256(await drain(entry.content)), sha256(files[entry.path as keyof typeof files]), entry.path);
+  }
+  assert.ok(demux.held.peakMemoryBytes <= 512 << 10, `memory held ${demux.held.peakMemoryBytes}`);
+  assert.ok(demux.held.spooledBytes > 4 << 20, 'what did not fit went to spool files');
+  assert.deepEqual(await readdir(dir), [], 'spool files are removed once read');
+});
+
+test('a file read as it arrives holds nothing back', async (t) => {
+  const dir = await tempDir(t);
+  const data = pseudoRandomBytes(1 << 20, 3);
+  const demux = new XbstreamDemux(readXbstream(inPieces(interleaved({ one: data }))), { spoolDirectory: dir, mtimeMs: 0 });
+  const seen: Buffer[] = [];
+  for await (const entry of demux.entries()) seen.push(await drain(entry.content));
+  assert.equal(seen.length, 1);
+  assert.ok((seen[0] as Buffer).equals(data));
+  assert.equal(demux.held.spooledBytes, 0);
+  assert.ok(demux.held.peakMemoryBytes <= 64 << 10, 'at most one chunk is held');
+});
+
+test('a remove chunk is refused with its chunk number; a bad CRC fails the content', async (t) => {
+  const dir = await tempDir(t);
+  const stream = Buffer.concat([payloadChunk('f', 'abc'), eofChunk('f'), removeChunk('g')]);
+  const demux = new XbstreamDemux(readXbstream(inPieces(stream)), { spoolDirectory: dir, mtimeMs: 0 });
+  await assert.rejects(async () => {
+    for await (const entry of demux.entries()) await drain(entry.content);
+  }, /remove chunk cannot be taken.*chunk 3/);
+
+  const bad = Buffer.concat([payloadChunk('f', 'abc', { crc: 1 }), eofChunk('f')]);
+  const demux2 = new XbstreamDemux(readXbstream(inPieces(bad)), { spoolDirectory: dir, mtimeMs: 0 });
+  await assert.rejects(async () => {
+    for await (const entry of demux2.entries()) await drain(entry.content);
+  }, /checksum mismatch/);
+});
