@@ -142,7 +142,7 @@ describe('X25519 recipients', () => {
       const macLine = bad.indexOf('\n---') + 6;
       bad[macLine] = bad[macLine] === 0x41 ? 0x42 : 0x41; // a different base64 letter in the MAC
       const err = await sluiceError(() => open(bad));
-      assert.ok(err.exitCode !== 0);
+      assert.equal(err.exitCode, 4, 'a header MAC that does not match is an integrity failure');
       assert.equal(err.where.path, 'x.age');
     });
 
