@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { toHex } from '../../repo/crypto/blob-id.js';
 import { Repository } from '../../repo/repository.js';
+import { LocalDirStore } from '../../repo/storage/local.js';
+import { closeObjectStore } from '../../repo/storage/open.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
@@ -41,19 +43,23 @@ export const initCommand: CommandModule = {
       .option('--pack-size <size>', 'target size of pack files (default 32M)')
       .option('--json', 'print the new repository id as JSON');
     addRepoOptions(command).action(async (options: InitOptions) => {
-      const store = openStore(ctx, options);
       const password = await readPassword(ctx, options);
-      await store.create();
-      const kdf = kdfParams(ctx, options.kdf);
-      const packSize = options.packSize === undefined ? undefined : parseSize(options.packSize, '--pack-size');
-      const repo = await Repository.init(store, password, {
-        ...clientInfo(ctx, options),
-        compressionLevel: parseCompression(options.compression),
-        ...(kdf === undefined ? {} : { kdf }),
-        ...(packSize === undefined ? {} : { packSize }),
-      });
-      if (options.json === true) printJson(ctx, { id: toHex(repo.config.id), location: store.root });
-      else info(ctx, `created repository ${repo.id.slice(0, 10)} at ${store.root}`);
+      const store = await openStore(ctx, options, true);
+      try {
+        const kdf = kdfParams(ctx, options.kdf);
+        const packSize = options.packSize === undefined ? undefined : parseSize(options.packSize, '--pack-size');
+        const repo = await Repository.init(store, password, {
+          ...clientInfo(ctx, options),
+          compressionLevel: parseCompression(options.compression),
+          ...(kdf === undefined ? {} : { kdf }),
+          ...(packSize === undefined ? {} : { packSize }),
+        });
+        const where = store instanceof LocalDirStore ? store.root : store.location;
+        if (options.json === true) printJson(ctx, { id: toHex(repo.config.id), location: where });
+        else info(ctx, `created repository ${repo.id.slice(0, 10)} at ${where}`);
+      } finally {
+        closeObjectStore(store);
+      }
     });
   },
 };
