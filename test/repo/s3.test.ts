@@ -72,7 +72,7 @@ if (server === undefined) {
     const { s3Store } = await import('./s3-server.js');
     const store = s3Store(server, `sluice-missing-${randomBytes(4).toString('hex')}`, '');
     try {
-      await assert.rejects(store.connect(false), (err: Error) => /HeadBucket of bucket sluice-missing-\w+ failed \(HTTP 404\)/.test(err.message));
+      await assert.rejects(store.connect(false), (err: Error) => /ListObjectsV2 of bucket sluice-missing-\w+ failed \(HTTP 404\)/.test(err.message));
     } finally {
       store.destroy();
     }

@@ -22,7 +22,6 @@ import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
-  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -267,11 +266,14 @@ export class S3Store implements ObjectStore {
    * before use.
    */
   async connect(create = false): Promise<void> {
+    // A listing rather than HeadBucket: its error responses have a body, so 403s say why (bad key, skew...).
     try {
-      await this.#send('HeadBucket', undefined, () => this.client.send(new HeadBucketCommand({ Bucket: this.bucket })));
+      await this.#send('ListObjectsV2', this.key('config'), () =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.key('config'), MaxKeys: 1 })),
+      );
     } catch (err) {
       if (!(err instanceof S3RequestError) || err.status !== 404) throw err;
-      if (!create) throw new S3RequestError('HeadBucket', this.bucket, undefined, 404, 'no such bucket (create it, or run `sluice init`)');
+      if (!create) throw new S3RequestError('ListObjectsV2', this.bucket, undefined, 404, 'no such bucket (create it, or run `sluice init`)');
       await this.#send('CreateBucket', undefined, () => this.client.send(new CreateBucketCommand({ Bucket: this.bucket })));
     }
     await this.#probeConditional();
