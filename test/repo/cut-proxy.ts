@@ -11,6 +11,9 @@ export interface CutProxy {
   readonly connections: number;
   /** Cuts left (Infinity: cut every connection that passes the threshold). */
   remaining: number;
+  /** The gateway "goes away": connections are cut and new ones refused until `up`. */
+  down(): Promise<void>;
+  up(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -70,10 +73,17 @@ export async function cutProxy(target: { host: string; port: number }, direction
     set remaining(n: number) {
       state.remaining = n;
     },
-    close: () =>
+    down: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
+      }),
+    up: () => new Promise<void>((resolve) => server.listen(address.port, '127.0.0.1', resolve)),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        if (!server.listening) resolve();
+        else server.close(() => resolve());
       }),
   };
 }
