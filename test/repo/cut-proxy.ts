@@ -17,7 +17,14 @@ export interface CutProxy {
   close(): Promise<void>;
 }
 
-export async function cutProxy(target: { host: string; port: number }, direction: 'upload' | 'download', afterBytes: number, cuts: number): Promise<CutProxy> {
+export async function cutProxy(
+  target: { host: string; port: number },
+  direction: 'upload' | 'download',
+  afterBytes: number,
+  cuts: number,
+  /** 'stall': instead of cutting, stop forwarding and leave the connection open (a hung server). */
+  action: 'cut' | 'stall' = 'cut',
+): Promise<CutProxy> {
   const sockets = new Set<Socket>();
   let made = 0;
   let connections = 0;
@@ -28,14 +35,20 @@ export async function cutProxy(target: { host: string; port: number }, direction
     sockets.add(client);
     sockets.add(upstream);
     let bytes = 0;
+    let stalled = false;
     const cut = () => {
       made += 1;
       state.remaining -= 1;
+      if (action === 'stall') {
+        stalled = true;
+        return;
+      }
       client.destroy();
       upstream.destroy();
     };
     const watch = (from: Socket, to: Socket, counted: boolean) => {
       from.on('data', (chunk: Buffer) => {
+        if (stalled) return;
         if (counted) {
           bytes += chunk.length;
           if (state.remaining > 0 && bytes > afterBytes) {

@@ -13,7 +13,8 @@ import { runSluice } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { pseudoRandomBytes } from '../helpers/tree.js';
 import { TEST_KDF, TEST_PASSWORD } from './helpers.js';
-import { announceSkip, freshStore, removeBucket, s3Env, s3Server, testBucket } from './s3-server.js';
+import { announceSkip, freshStore, removeBucket, s3Env, s3Server, s3Store, testBucket } from './s3-server.js';
+import { cutProxy } from './cut-proxy.js';
 import { storeConformance } from './store-conformance.js';
 
 test('s3 location: endpoint, bucket and prefix; credentials refused in the URL', () => {
@@ -66,6 +67,21 @@ if (server === undefined) {
     const left: string[] = [];
     for await (const info of store.list('')) left.push(info.name);
     assert.deepEqual(left.sort(), ['index/10', 'snapshots/other']);
+  });
+
+  test('s3: a server that stops answering mid-upload times out and the put is retried', async (t) => {
+    const target = new URL(server.endpoint);
+    const proxy = await cutProxy({ host: target.hostname, port: Number(target.port) }, 'upload', 64 * 1024, 1, 'stall');
+    t.after(() => proxy.close());
+    const warnings: string[] = [];
+    const store = s3Store(server, bucket, `stall-${randomBytes(4).toString('hex')}`, { idleTimeoutMs: 1000, onWarning: (m) => warnings.push(m) }, `http://127.0.0.1:${proxy.port}`);
+    t.after(() => store.destroy());
+    await store.connect(true);
+    const data = pseudoRandomBytes(1024 * 1024, 9);
+    await store.put('data/ab/stalled', [data.subarray(0, 1000), data.subarray(1000)]);
+    assert.equal(proxy.cuts, 1);
+    assert.match(warnings.join('\n'), /PutObject of .*data\/ab\/stalled failed .*TimeoutError.*; retry 1 of 5/);
+    assert.ok(Buffer.from(await store.get('data/ab/stalled')).equals(data));
   });
 
   test('s3: a missing bucket fails at open with the bucket name and status', async () => {

@@ -64,8 +64,8 @@ export interface S3StoreOptions {
   caFile?: string;
   /** HTTP connections kept per store (default 16). */
   maxSockets?: number;
-  /** Socket idle timeout per request (default 60 s) and connect timeout (default 10 s). */
-  requestTimeoutMs?: number;
+  /** A request whose socket is idle this long fails and is retried (default 60 s); connect timeout (default 10 s). */
+  idleTimeoutMs?: number;
   connectTimeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   /** 'require' (default): refuse a server that ignores If-None-Match; 'emulate': HEAD before PUT, with a warning. */
@@ -242,7 +242,8 @@ export class S3Store implements ObjectStore {
       requestHandler: {
         httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
         httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets, ...(ca === undefined ? {} : { ca }) }),
-        requestTimeout: options.requestTimeoutMs ?? 60_000,
+        // socketTimeout is the inactivity limit; the SDK's requestTimeout would only print a warning.
+        socketTimeout: options.idleTimeoutMs ?? 60_000,
         connectionTimeout: options.connectTimeoutMs ?? 10_000,
       },
     });
