@@ -97,7 +97,7 @@ async function main(): Promise<void> {
       RESTIC_CACHE_DIR: join(work, `${tool}-cache`),
     };
   };
-  const store = new S3Store({ endpoint, bucket, prefix: '' }, {});
+  const store = new S3Store({ endpoint, bucket, prefix: '' }, { region: process.env.AWS_REGION ?? 'us-east-1' });
   await store.connect(true);
   const storedMiB = async (tool: string): Promise<number> => {
     let total = 0;

@@ -55,7 +55,9 @@ export function repoLocation(ctx: CliContext, options: RepoOptions): string {
 /** S3 client settings from the command line and the environment (credentials stay with the SDK's chain). */
 export function s3Options(ctx: CliContext, options: RepoOptions): S3StoreOptions {
   const ca = options.s3CaFile ?? ctx.env.SLUICE_S3_CA_FILE ?? ctx.env.AWS_CA_BUNDLE;
-  const region = options.s3Region ?? ctx.env.AWS_REGION ?? ctx.env.AWS_DEFAULT_REGION;
+  const region = options.s3Region ?? ctx.env.AWS_REGION ?? ctx.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  // The SDK's notice about its future Node requirement is for developers; users' stderr is for our messages.
+  ctx.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let attempts: number | undefined;
   if (options.s3Retries !== undefined) {
     attempts = Number(options.s3Retries);

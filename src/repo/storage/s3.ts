@@ -227,11 +227,10 @@ export class S3Store implements ObjectStore {
         throw new UsageError(`cannot read the CA file ${options.caFile}: ${(err as Error).message}`);
       }
     }
-    // The SDK's notice about its future Node requirement is for developers; keep users' stderr for our messages.
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = new S3Client({
       ...(loc.endpoint === undefined ? {} : { endpoint: loc.endpoint }),
-      region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      // Without one the SDK's own chain (AWS_REGION, the profile) decides.
+      ...(options.region === undefined ? {} : { region: options.region }),
       forcePathStyle: options.pathStyle ?? loc.endpoint !== undefined,
       ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
       // Ceph (and other servers) refuse the aws-chunked bodies the default checksum mode sends.
