@@ -17,7 +17,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { xorshift } from '../data/generate.js';
 import { mixedStream } from './mixed-stream.js';
 
@@ -52,7 +52,7 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-async function writeStreamFile(path: string, size: number, change?: { fraction: number; seed: number }): Promise<void> {
+export async function writeStreamFile(path: string, size: number, change?: { fraction: number; seed: number }): Promise<void> {
   const out = createWriteStream(path);
   for await (const piece of mixedStream({ size, seed: 1, ...(change === undefined ? {} : { change }) })) {
     if (!out.write(piece)) await new Promise((r) => out.once('drain', r));
@@ -78,7 +78,7 @@ async function fileBytes(size: number, seed: number): Promise<Uint8Array> {
 }
 
 /** N files in 50 directories: 90% small (1–16 KiB), 9.5% medium (16–256 KiB), 0.5% large (1–6 MiB). */
-async function writeTree(root: string, files: number): Promise<string[]> {
+export async function writeTree(root: string, files: number): Promise<string[]> {
   const random = rng(7);
   const paths: string[] = [];
   for (let i = 0; i < files; i++) {
@@ -93,7 +93,7 @@ async function writeTree(root: string, files: number): Promise<string[]> {
   return paths;
 }
 
-async function changeFiles(paths: string[], fraction: number): Promise<number> {
+export async function changeFiles(paths: string[], fraction: number): Promise<number> {
   const random = rng(99);
   let changed = 0;
   for (const path of paths) {
@@ -112,7 +112,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Regular files below `root`, in the order writeTree made them (f0, f1, …). */
-async function listFiles(root: string): Promise<string[]> {
+export async function listFiles(root: string): Promise<string[]> {
   const found: { n: number; path: string }[] = [];
   const walk = async (dir: string): Promise<void> => {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -125,7 +125,7 @@ async function listFiles(root: string): Promise<string[]> {
   return found.sort((a, b) => a.n - b.n).map((f) => f.path);
 }
 
-async function dirSize(path: string): Promise<number> {
+export async function dirSize(path: string): Promise<number> {
   let total = 0;
   for (const entry of await readdir(path, { withFileTypes: true })) {
     const full = join(path, entry.name);
@@ -135,7 +135,7 @@ async function dirSize(path: string): Promise<number> {
   return total;
 }
 
-interface Measure {
+export interface Measure {
   seconds: number;
   /** User and system CPU seconds of the timed command (all its threads). */
   cpu: number;
@@ -143,7 +143,7 @@ interface Measure {
 }
 
 /** Runs a shell command under /usr/bin/time; fails loudly if it fails. */
-function timed(script: string, env: NodeJS.ProcessEnv, timing: string): void {
+export function timed(script: string, env: NodeJS.ProcessEnv, timing: string): void {
   const result = spawnSync('bash', ['-o', 'pipefail', '-c', script.replaceAll('TIME', `/usr/bin/time -f '%e %U %S %M' -o ${timing}`)], {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -152,7 +152,7 @@ function timed(script: string, env: NodeJS.ProcessEnv, timing: string): void {
   if (result.status !== 0) throw new Error(`failed (${result.status}): ${script}\n${result.stderr.toString().slice(-2000)}`);
 }
 
-async function readTiming(path: string): Promise<Measure> {
+export async function readTiming(path: string): Promise<Measure> {
   const [seconds, user, sys, kb] = (await readFile(path, 'utf8')).trim().split(/\s+/).slice(-4).map(Number);
   return { seconds: seconds ?? Number.NaN, cpu: (user ?? Number.NaN) + (sys ?? Number.NaN), rssMiB: (kb ?? 0) / 1024 };
 }
@@ -214,7 +214,7 @@ function envFor(tool: Tool, work: string): NodeJS.ProcessEnv {
   };
 }
 
-function version(command: string): string {
+export function version(command: string): string {
   // restic has a `version` command; borg prints with --version.
   for (const args of [['version'], ['--version']]) {
     try {
@@ -320,4 +320,5 @@ async function main(): Promise<void> {
   if (!args.keep) await rm(work, { recursive: true, force: true });
 }
 
-await main();
+// bench/s3 imports the data generators and timing helpers; only running this file runs the benchmark.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

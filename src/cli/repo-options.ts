@@ -11,8 +11,9 @@ import { UsageError } from '../errors.js';
 import { parseKdfParams, type ScryptParams } from '../repo/keys.js';
 import { RepoLock } from '../repo/lock.js';
 import { type ClientInfo, Repository } from '../repo/repository.js';
-import { LocalDirStore } from '../repo/storage/local.js';
 import type { ObjectStore } from '../repo/storage/object-store.js';
+import { closeObjectStore, openObjectStore } from '../repo/storage/open.js';
+import type { S3StoreOptions } from '../repo/storage/s3.js';
 import type { CliContext } from './context.js';
 import { warn } from './log.js';
 import { askHidden } from './password-prompt.js';
@@ -24,6 +25,11 @@ export interface RepoOptions {
   cache?: boolean;
   retryLock?: string;
   json?: boolean;
+  s3NoConditionalWrites?: boolean;
+  s3CaFile?: string;
+  s3Region?: string;
+  s3VirtualHost?: boolean;
+  s3Retries?: string;
 }
 
 export function addRepoOptions(command: Command): Command {
@@ -32,20 +38,44 @@ export function addRepoOptions(command: Command): Command {
     .option('-p, --password-file <file>', 'read the password from the first line of this file (default: $SLUICE_PASSWORD_FILE)')
     .option('--cache-dir <dir>', 'local cache directory (default: $SLUICE_CACHE_DIR or ~/.cache/sluice)')
     .option('--no-cache', 'do not use or fill the local cache')
-    .option('--retry-lock <duration>', 'keep trying this long when the repository is locked (e.g. 30s, 5m)', '0');
+    .option('--retry-lock <duration>', 'keep trying this long when the repository is locked (e.g. 30s, 5m)', '0')
+    .option('--s3-no-conditional-writes', 'use an S3 server that ignores If-None-Match (create-once emulated; see docs)')
+    .option('--s3-ca-file <file>', 'extra CA certificates (PEM) for an https S3 endpoint (default: $SLUICE_S3_CA_FILE, $AWS_CA_BUNDLE)')
+    .option('--s3-region <region>', 'S3 region (default: $AWS_REGION or us-east-1)')
+    .option('--s3-virtual-host', 'virtual-hosted addressing (bucket.endpoint) instead of path-style for an explicit endpoint')
+    .option('--s3-retries <n>', 'attempts per S3 request, the first included (default 6)');
 }
 
 export function repoLocation(ctx: CliContext, options: RepoOptions): string {
   const location = options.repo ?? ctx.env.SLUICE_REPO;
   if (location === undefined || location === '') throw new UsageError('no repository: pass --repo PATH or set SLUICE_REPO');
-  if (/^[a-z0-9]+:/i.test(location) && !location.startsWith('/')) {
-    throw new UsageError(`repository "${location}": only local directories are supported so far`);
-  }
-  return resolve(location);
+  return location.startsWith('s3:') ? location : resolve(location);
 }
 
-export function openStore(ctx: CliContext, options: RepoOptions): LocalDirStore {
-  return new LocalDirStore(repoLocation(ctx, options));
+/** S3 client settings from the command line and the environment (credentials stay with the SDK's chain). */
+export function s3Options(ctx: CliContext, options: RepoOptions): S3StoreOptions {
+  const ca = options.s3CaFile ?? ctx.env.SLUICE_S3_CA_FILE ?? ctx.env.AWS_CA_BUNDLE;
+  const region = options.s3Region ?? ctx.env.AWS_REGION ?? ctx.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  // The SDK's notice about its future Node requirement is for developers; users' stderr is for our messages.
+  ctx.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  let attempts: number | undefined;
+  if (options.s3Retries !== undefined) {
+    attempts = Number(options.s3Retries);
+    if (!Number.isInteger(attempts) || attempts < 1 || attempts > 100) throw new UsageError(`--s3-retries: "${options.s3Retries}" is not a whole number from 1 to 100`);
+  }
+  return {
+    conditionalWrites: options.s3NoConditionalWrites === true ? 'emulate' : 'require',
+    onWarning: (message) => warn(ctx, message),
+    ...(ca === undefined || ca === '' ? {} : { caFile: ca }),
+    ...(region === undefined || region === '' ? {} : { region }),
+    ...(options.s3VirtualHost === true ? { pathStyle: false } : {}),
+    ...(attempts === undefined ? {} : { retry: { attempts } }),
+  };
+}
+
+/** Opens the repository's store (with `create`, makes the directory or bucket a new repository needs). */
+export function openStore(ctx: CliContext, options: RepoOptions, create = false): Promise<ObjectStore> {
+  return openObjectStore(repoLocation(ctx, options), { s3: s3Options(ctx, options) }, create);
 }
 
 function firstLine(text: string): string {
@@ -151,14 +181,21 @@ export async function openRepository(
   lock: { exclusive: boolean; purpose: string } | 'none',
   extra: { host?: string; store?: ObjectStore } = {},
 ): Promise<OpenedRepo> {
-  const store = extra.store ?? openStore(ctx, options);
+  const store = extra.store ?? (await openStore(ctx, options));
+  const ownStore = extra.store === undefined;
   const client = clientInfo(ctx, options, extra.host);
-  if (!(await Repository.exists(store))) {
-    // Same error Repository.open gives, before asking for a password that cannot be checked.
-    await Repository.open(store, '', client);
+  let repo: Repository;
+  try {
+    if (!(await Repository.exists(store))) {
+      // Same error Repository.open gives, before asking for a password that cannot be checked.
+      await Repository.open(store, '', client);
+    }
+    const password = await readPassword(ctx, options);
+    repo = await Repository.open(store, password, client);
+  } catch (err) {
+    if (ownStore) closeObjectStore(store);
+    throw err;
   }
-  const password = await readPassword(ctx, options);
-  const repo = await Repository.open(store, password, client);
   let held: RepoLock | undefined;
   if (lock !== 'none') {
     held = await RepoLock.acquire(repo, {
@@ -174,7 +211,11 @@ export async function openRepository(
     repo,
     lock: held,
     close: async () => {
-      await held?.release();
+      try {
+        await held?.release();
+      } finally {
+        if (ownStore) closeObjectStore(store);
+      }
     },
   };
 }

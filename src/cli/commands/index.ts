@@ -18,7 +18,7 @@ export const commandGroups: CommandGroup[] = [
   { names: ['decompress'], load: async () => [(await import('./decompress.js')).decompressCommand] },
   { names: ['decrypt'], load: async () => [(await import('./decrypt.js')).decryptCommand] },
   {
-    names: ['init', 'snapshot', 'snapshots', 'ls', 'cat', 'restore', 'diff', 'check', 'forget', 'prune', 'key', 'unlock'],
+    names: ['init', 'snapshot', 'snapshots', 'ls', 'cat', 'restore', 'diff', 'check', 'forget', 'prune', 'key', 'unlock', 'copy'],
     load: async () => (await import('./repo-commands.js')).repositoryCommands,
   },
   { names: ['dump'], load: async () => [(await import('./dump.js')).dumpCommand] },

@@ -2,6 +2,7 @@
 import type { CommandModule } from '../command.js';
 import { catCommand } from './repo-cat.js';
 import { checkCommand } from './repo-check.js';
+import { copyCommand } from './repo-copy.js';
 import { diffCommand } from './repo-diff.js';
 import { forgetCommand } from './repo-forget.js';
 import { keyCommand } from './repo-key.js';
@@ -26,4 +27,5 @@ export const repositoryCommands: CommandModule[] = [
   pruneCommand,
   keyCommand,
   unlockCommand,
+  copyCommand,
 ];

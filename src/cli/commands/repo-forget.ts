@@ -5,6 +5,7 @@ import { applyPolicy, type GroupBy, type KeepPolicy, policyIsEmpty } from '../..
 import { prune } from '../../repo/maintenance/prune.js';
 import { Names } from '../../repo/format.js';
 import { RepoLock } from '../../repo/lock.js';
+import { deleteObjects } from '../../repo/storage/object-store.js';
 import { listSnapshots, matchesFilter, resolveSnapshot, shortId, type SnapshotRef } from '../../repo/snapshot/snapshots.js';
 import { CryptoPool } from '../../repo/workers/crypto-pool.js';
 import type { CommandModule } from '../command.js';
@@ -111,7 +112,7 @@ export const forgetCommand: CommandModule = {
           }
         }
         if (options.dryRun === true) return;
-        for (const r of remove) await repo.store.delete(Names.snapshot(r.id));
+        await deleteObjects(repo.store, remove.map((r) => Names.snapshot(r.id)));
         if (options.json !== true) info(ctx, `removed ${remove.length} snapshot(s)`);
         if (options.prune === true && remove.length > 0) {
           await opened.close();

@@ -3,10 +3,12 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { toHex } from '../../repo/crypto/blob-id.js';
 import { Repository, RepositoryExistsError } from '../../repo/repository.js';
+import { LocalDirStore } from '../../repo/storage/local.js';
+import { closeObjectStore, parseRepoLocation } from '../../repo/storage/open.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
-import { addRepoOptions, clientInfo, kdfParams, openStore, printJson, readInitPassword, type RepoOptions } from '../repo-options.js';
+import { addRepoOptions, clientInfo, kdfParams, openStore, printJson, readInitPassword, repoLocation, type RepoOptions } from '../repo-options.js';
 import { parseSize } from '../units.js';
 
 interface InitOptions extends RepoOptions {
@@ -42,22 +44,30 @@ export const initCommand: CommandModule = {
       .option('--pack-size <size>', 'target size of pack files (default 32M)')
       .option('--json', 'print the new repository id as JSON');
     addRepoOptions(command).action(async (options: InitOptions) => {
-      const store = openStore(ctx, options);
       // Everything that can refuse does so before the password is typed (twice).
       const kdf = kdfParams(ctx, options.kdf);
       const packSize = options.packSize === undefined ? undefined : parseSize(options.packSize, '--pack-size');
       const compressionLevel = parseCompression(options.compression);
-      if (await Repository.exists(store)) throw new RepositoryExistsError(store.location);
-      const password = await readInitPassword(ctx, options);
-      await store.create();
-      const repo = await Repository.init(store, password, {
-        ...clientInfo(ctx, options),
-        compressionLevel,
-        ...(kdf === undefined ? {} : { kdf }),
-        ...(packSize === undefined ? {} : { packSize }),
-      });
-      if (options.json === true) printJson(ctx, { id: toHex(repo.config.id), location: store.root });
-      else info(ctx, `created repository ${repo.id.slice(0, 10)} at ${store.root}`);
+      // An S3 bucket is made and probed now (the probe refuses a server without create-once writes);
+      // a local directory only once the password is confirmed, so a mismatch leaves nothing behind.
+      const local = parseRepoLocation(repoLocation(ctx, options)).kind === 'local';
+      const store = await openStore(ctx, options, !local);
+      try {
+        if (await Repository.exists(store)) throw new RepositoryExistsError(store.location);
+        const password = await readInitPassword(ctx, options);
+        if (store instanceof LocalDirStore) await store.create();
+        const repo = await Repository.init(store, password, {
+          ...clientInfo(ctx, options),
+          compressionLevel,
+          ...(kdf === undefined ? {} : { kdf }),
+          ...(packSize === undefined ? {} : { packSize }),
+        });
+        const where = store instanceof LocalDirStore ? store.root : store.location;
+        if (options.json === true) printJson(ctx, { id: toHex(repo.config.id), location: where });
+        else info(ctx, `created repository ${repo.id.slice(0, 10)} at ${where}`);
+      } finally {
+        closeObjectStore(store);
+      }
     });
   },
 };

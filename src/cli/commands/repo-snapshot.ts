@@ -11,6 +11,8 @@ import { errorMessage, UsageError } from '../../errors.js';
 import { Meter } from '../../filter/meter.js';
 import { FdReader } from '../../repo/content/chunk-sources.js';
 import { prestartPool, WriteSession } from '../../repo/content/write-session.js';
+import type { ObjectStore } from '../../repo/storage/object-store.js';
+import { S3Store } from '../../repo/storage/s3.js';
 import { Archiver, type DirMeta } from '../../repo/snapshot/archiver.js';
 import { listSnapshots, resolveSnapshot, shortId, type SnapshotRef } from '../../repo/snapshot/snapshots.js';
 import { commandEntry, type CommandSource } from '../../source/command.js';
@@ -39,6 +41,7 @@ interface SnapshotOptions extends RepoOptions {
   packSize?: string;
   compression?: string;
   workers?: string;
+  uploadConnections?: string;
   progress?: boolean;
   quiet?: boolean;
 }
@@ -106,6 +109,7 @@ export const snapshotCommand: CommandModule = {
       .option('--pack-size <size>', 'target pack size for this run (default: the repository\'s)')
       .option('--compression <mode>', 'auto, off, better, max, or a zstd level (default: the repository\'s)')
       .option('--workers <n>', 'compression/encryption worker threads (default: the number of CPUs, at most 4)')
+      .option('--upload-connections <n>', 'packs uploaded at once (default: 4 to S3, 2 to a local directory); memory grows by one pack each')
       .option('--progress', 'show progress on stderr even when it is not a terminal')
       .option('--no-progress', 'never show progress')
       .option('-q, --quiet', 'print nothing but errors')
@@ -178,6 +182,7 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
       signal: ctx.signal,
       ...(options.packSize === undefined ? {} : { packSize: parseSize(options.packSize, '--pack-size') }),
       ...(options.compression === undefined ? {} : { level: parseCompression(options.compression) }),
+      uploads: uploadConnections(options.uploadConnections, repo.store),
     });
     const archiver = new Archiver(repo, session, {
       now: () => new Date(),
@@ -253,6 +258,12 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
     await Promise.all([workers.close(), stdinReader?.close()]);
     await opened.close();
   }
+}
+
+/** `--upload-connections`, or the store's default (object storage gains from more requests in flight). */
+export function uploadConnections(text: string | undefined, store: ObjectStore): number {
+  if (text !== undefined) return parseCount(text, '--upload-connections', 1, 64);
+  return store instanceof S3Store ? 4 : 2;
 }
 
 /** Gives each file block back to the read pool once the saver has copied it into a chunk slot. */

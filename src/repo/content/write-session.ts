@@ -24,6 +24,8 @@ export interface WriteSessionOptions {
   packSize?: number;
   sealers?: number;
   slots?: number;
+  /** Packs uploaded at once (each holds one pack in memory; default 2). */
+  uploads?: number;
   indexEveryPacks?: number;
   signal?: AbortSignal;
   onPack?: (pack: { id: string; size: number; blobs: number }) => void;
@@ -65,6 +67,7 @@ export class WriteSession {
     this.level = options.level ?? repo.config.compressionLevel;
     this.writer = new BlobWriter(repo, {
       packSize: options.packSize ?? repo.config.packSize,
+      ...(options.uploads === undefined ? {} : { maxUploads: options.uploads }),
       ...(options.indexEveryPacks === undefined ? {} : { indexEveryPacks: options.indexEveryPacks }),
       ...(options.onPack === undefined ? {} : { onPack: options.onPack }),
     });

@@ -24,6 +24,7 @@ import type { Repository } from '../repository.js';
 import { listSnapshots } from '../snapshot/snapshots.js';
 import { decodeIdList, decodeTree } from '../snapshot/tree.js';
 import type { CryptoPool } from '../workers/crypto-pool.js';
+import { deleteObjects } from '../storage/object-store.js';
 
 export interface PruneOptions {
   /** Unused bytes tolerated in kept packs, as a fraction of used bytes (default 0.05). */
@@ -270,13 +271,11 @@ export async function prune(repo: Repository, options: PruneOptions): Promise<Pr
 
   progress('deleting old index objects and packs');
   const keepNames = new Set(newIndexNames);
-  for (const name of oldIndexNames) if (!keepNames.has(name)) await repo.store.delete(name);
-  for (const id of doomed) {
-    try {
-      await repo.store.delete(Names.pack(id));
-    } catch (err) {
-      progress(`could not delete pack ${id}: ${errorMessage(err)}`);
-    }
+  await deleteObjects(repo.store, oldIndexNames.filter((name) => !keepNames.has(name)));
+  try {
+    await deleteObjects(repo.store, doomed.map((id) => Names.pack(id)));
+  } catch (err) {
+    progress(`could not delete every unused pack: ${errorMessage(err)}`);
   }
   report.packsAfter = existing.size - doomed.length + report.packsWritten;
   report.bytesAfter = report.bytesBefore - report.bytesDeleted + report.bytesWritten;

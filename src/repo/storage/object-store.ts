@@ -37,6 +37,15 @@ export interface ObjectStore {
   stat(name: string): Promise<ObjectInfo | undefined>;
   list(prefix: string): AsyncIterable<ObjectInfo>;
   delete(name: string): Promise<void>;
+  /** Deletes many objects in few requests (S3 DeleteObjects); missing ones are not an error. Optional. */
+  deleteMany?(names: readonly string[]): Promise<void>;
+}
+
+/** Deletes `names` in batches where the store can, else one by one. */
+export async function deleteObjects(store: ObjectStore, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  if (store.deleteMany !== undefined) return store.deleteMany(names);
+  for (const name of names) await store.delete(name);
 }
 
 export class ObjectNotFoundError extends SluiceError {
