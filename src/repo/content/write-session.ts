@@ -7,19 +7,19 @@ import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { toHex } from '../crypto/blob-id.js';
 import type { RepoCache } from '../cache.js';
-import type { RepoConfig } from '../config.js';
 import { ObjectKind } from '../format.js';
 import type { BlobCodec } from '../workers/blob-codec.js';
 import { CryptoPool } from '../workers/crypto-pool.js';
 import type { FileDigest } from '../workers/small-files.js';
 import { BlobWriter, type WriterHost } from './blob-writer.js';
+import type { ChunkerParams } from './chunker.js';
 import { SlotPool } from './slot-pool.js';
 import { FdReader, mainThreadChunks, workerChunks } from './chunk-sources.js';
 import { type SavedStream, saveStream } from './stream-saver.js';
 
 /** What a write session needs of the open repository (a `Repository` is one), so content/ does not import the layer above. */
 export interface SessionHost extends WriterHost {
-  readonly config: Pick<RepoConfig, 'chunker' | 'compressionLevel' | 'packSize'>;
+  readonly config: { readonly chunker: ChunkerParams; readonly compressionLevel: number; readonly packSize: number };
   readonly workerKeys: { dataKey: Uint8Array; idKey: Uint8Array; repoId: Uint8Array };
   /** The keyed gear table of the chunker. */
   readonly gear: Int32Array;
