@@ -1,6 +1,6 @@
 /** What `dump` and `load` share on the command line: connection options, progress, summaries. */
 import type { Command } from 'commander';
-import type { ConnectOptions } from '../source/mysql/connection.js';
+import type { ConnectOptions } from '../mysql/connection.js';
 import type { CliContext } from './context.js';
 import { parseCount } from './units.js';
 import { formatBytes } from './units.js';

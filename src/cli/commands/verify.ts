@@ -11,7 +11,7 @@ import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { countedInput, streamInput } from '../input.js';
 import { showProgress } from '../progress.js';
-import { inspectDecodedXbstream } from '../../transform/xbstream-events.js';
+import { inspectDecodedXbstream } from '../../container/xbstream/decoded-events.js';
 import { addDecodeOptions, DECODE_OPTIONAL_VALUES, type DecodeOptions, decoderFrom, encodingReport } from '../transform-options.js';
 
 interface VerifyOptions extends DecodeOptions {

@@ -27,7 +27,7 @@ import { showProgress } from '../progress.js';
 import { SkipReport, xbstreamWriterReports } from '../skip-report.js';
 import { addStreamOutputOptions, sendToStdout, type StreamOutputOptions } from '../stream-output.js';
 import { parseCount } from '../units.js';
-import { decodeXbstreamEvents } from '../../transform/xbstream-events.js';
+import { decodeXbstreamEvents } from '../../container/xbstream/decoded-events.js';
 import { addDecodeOptions, DECODE_OPTIONAL_VALUES, type DecodeOptions, decoderFrom } from '../transform-options.js';
 
 interface XbstreamOptions extends StreamOutputOptions, DecodeOptions {

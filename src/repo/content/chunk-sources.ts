@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { SluiceError } from '../../errors.js';
-import type { ChunkReaderEvent, ChunkReaderMessage } from '../workers/chunk-reader-worker.js';
+import type { ChunkReaderEvent, ChunkReaderMessage } from './chunk-reader-protocol.js';
 import { Chunker, type ChunkerParams } from './chunker.js';
 import { type ChunkRef, SlotCutter } from './slot-cutter.js';
 import type { SlotPool } from './slot-pool.js';

@@ -6,14 +6,27 @@
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { toHex } from '../crypto/blob-id.js';
+import type { RepoCache } from '../cache.js';
 import { ObjectKind } from '../format.js';
-import type { Repository } from '../repository.js';
+import type { BlobCodec } from '../workers/blob-codec.js';
 import { CryptoPool } from '../workers/crypto-pool.js';
 import type { FileDigest } from '../workers/small-files.js';
-import { BlobWriter } from './blob-writer.js';
+import { BlobWriter, type WriterHost } from './blob-writer.js';
+import type { ChunkerParams } from './chunker.js';
 import { SlotPool } from './slot-pool.js';
 import { FdReader, mainThreadChunks, workerChunks } from './chunk-sources.js';
 import { type SavedStream, saveStream } from './stream-saver.js';
+
+/** What a write session needs of the open repository (a `Repository` is one), so content/ does not import the layer above. */
+export interface SessionHost extends WriterHost {
+  readonly config: { readonly chunker: ChunkerParams; readonly compressionLevel: number; readonly packSize: number };
+  readonly workerKeys: { dataKey: Uint8Array; idKey: Uint8Array; repoId: Uint8Array };
+  /** The keyed gear table of the chunker. */
+  readonly gear: Int32Array;
+  readonly codec: Pick<BlobCodec, 'seal'>;
+  readonly cache: Pick<RepoCache, 'put'>;
+  blobId(data: Uint8Array): Uint8Array;
+}
 
 export type SmallFileResult = { saved: SavedStream } | { tooLarge: true } | { error: { code: string; message: string } };
 
@@ -57,7 +70,7 @@ export class WriteSession {
   bytesRead = 0;
 
   constructor(
-    readonly repo: Repository,
+    readonly repo: SessionHost,
     readonly options: WriteSessionOptions = {},
   ) {
     this.pool = options.pool ?? new CryptoPool({ sealers: options.sealers ?? defaultSealers(), hasher: true });

@@ -15,26 +15,10 @@
 import { constants, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Chunker, type ChunkerParams } from '../content/chunker.js';
-import { GearScanner, type WasmMemory } from '../content/gear-scan.js';
+import type { ChunkReaderEvent, ChunkReaderMessage, ChunkReaderSetup } from '../content/chunk-reader-protocol.js';
+import { Chunker } from '../content/chunker.js';
+import { GearScanner } from '../content/gear-scan.js';
 import { type ChunkRef, SlotCutter, STEP_BYTES } from '../content/slot-cutter.js';
-
-export interface ChunkReaderSetup {
-  slots: SharedArrayBuffer;
-  /** The WebAssembly memory behind `slots`, when the scan kernel can use it. */
-  memory?: WasmMemory;
-  slotBase: number;
-  slotBytes: number;
-  gear: Int32Array;
-  chunker: ChunkerParams;
-}
-
-export type ChunkReaderMessage = { setup: ChunkReaderSetup } | { grant: number };
-
-export type ChunkReaderEvent =
-  | { chunk: { slot: number; length: number }; bytes: number }
-  | { end: { bytes: number } }
-  | { error: string };
 
 // readSync reports an empty non-blocking pipe by throwing; without stack traces that costs little.
 Error.stackTraceLimit = 0;

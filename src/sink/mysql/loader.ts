@@ -25,7 +25,7 @@ import { createGunzip } from 'node:zlib';
 import { DecompressStream } from 'zstd-napi';
 import { classifyDumpFile, type DumpFileName, tableKey } from '../../container/mydumper-stream/layout.js';
 import { SluiceError } from '../../errors.js';
-import { type ConnectOptions, quoteIdent, quoteString, Session } from '../../source/mysql/connection.js';
+import { type ConnectOptions, quoteIdent, quoteString, Session } from '../../mysql/connection.js';
 import { addIndexesStatement, deferSecondaryIndexes } from './indexes.js';
 import { type ChunkSource, ReplayableStatements } from './replayable-statements.js';
 import { DATA_LOCK_RETRY, type RetryHooks, SCHEMA_LOCK_RETRY, withLockRetry } from './retry.js';

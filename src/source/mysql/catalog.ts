@@ -3,7 +3,7 @@
  * filtered by --database, --tables-list and --regex.
  */
 import { SluiceError } from '../../errors.js';
-import { type Session, quoteIdent, quoteString, text } from './connection.js';
+import { type Session, quoteIdent, quoteString, text } from '../../mysql/connection.js';
 import { KIND_BINARY_STRING, KIND_HEX, KIND_NUMBER, KIND_STRING } from './row-format.js';
 
 /** Never dumped unless named explicitly with --database or --tables-list. */

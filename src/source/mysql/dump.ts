@@ -14,7 +14,7 @@
 import { type Compression, dataFileName, postFileName, schemaCreateFileName, tableFileName } from '../../container/mydumper-stream/layout.js';
 import { SluiceError } from '../../errors.js';
 import { type CatalogFilter, readCatalog, selectPlan, type TableInfo } from './catalog.js';
-import { type ConnectOptions, quoteIdent, Session, text } from './connection.js';
+import { type ConnectOptions, quoteIdent, Session, text } from '../../mysql/connection.js';
 import { type ClosedFile, type DumpFile, DumpDir } from './output.js';
 import { type FormatterOutput, InsertFormatter } from './row-format.js';
 import {

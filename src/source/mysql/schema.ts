@@ -6,7 +6,7 @@
  *  - definitions that depend on the session (views, triggers, routines, events) are wrapped in the
  *    character set and SQL mode they were created with, and those are restored afterwards.
  */
-import { type Session, quoteIdent, quoteString, text } from './connection.js';
+import { type Session, quoteIdent, quoteString, text } from '../../mysql/connection.js';
 import type { TableInfo } from './catalog.js';
 
 /** For tables with identifiers outside ASCII: string values carry `_binary` instead (see catalog.ts). */

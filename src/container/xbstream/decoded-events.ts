@@ -10,13 +10,13 @@
  * A file to be decoded must arrive in order: MariaDB's seek and rewrite (DDL during the backup) cannot be
  * decoded on the fly, and are reported as such (extract first, then `sluice decompress`).
  */
-import { FileHasher } from '../container/xbstream/file-hasher.js';
-import type { InspectedFile, InspectSummary } from '../container/xbstream/inspect.js';
-import { readXbstream, type XbstreamEvent, type XbstreamReaderOptions } from '../container/xbstream/reader.js';
-import { type SafePath, toSafePath } from '../entry.js';
-import { FormatError } from '../errors.js';
-import { AsyncQueue } from './async-queue.js';
-import { type Decoder, LAYER_SUFFIX, type Layer } from './decode.js';
+import { type SafePath, toSafePath } from '../../entry.js';
+import { FormatError } from '../../errors.js';
+import { AsyncQueue } from '../../transform/async-queue.js';
+import { type Decoder, LAYER_SUFFIX, type Layer } from '../../transform/decode.js';
+import { FileHasher } from './file-hasher.js';
+import type { InspectedFile, InspectSummary } from './inspect.js';
+import { readXbstream, type XbstreamEvent, type XbstreamReaderOptions } from './reader.js';
 
 /** Payload events buffered per file being decoded (each at most 1 MiB from the reader). */
 const FILE_QUEUE_EVENTS = 4;

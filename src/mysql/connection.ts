@@ -3,7 +3,7 @@
  * uses: rows are handed over as the bytes of their text-protocol packet, without mysql2 decoding them.
  */
 import mysql from 'mysql2';
-import { SluiceError } from '../../errors.js';
+import { SluiceError } from '../errors.js';
 
 export interface ConnectOptions {
   host?: string;
