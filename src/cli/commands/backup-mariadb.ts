@@ -57,8 +57,8 @@ export async function runMariadbBackup(options: MariadbBackupOptions, extraArgs:
 
   // Meta files get no compression: transforms are built in two sets over one set of options.
   const noEncryption = { ...options, encrypt: undefined, recipient: undefined, recipientsFile: undefined, passphraseFile: undefined };
-  const compress = encodeTransformsFrom(noEncryption, ctx);
-  const encrypt = encodeTransformsFrom({ ...options, compress: undefined }, ctx);
+  const compress = await encodeTransformsFrom(noEncryption, ctx);
+  const encrypt = await encodeTransformsFrom({ ...options, compress: undefined }, ctx);
   const apply = (ts: FileTransform[], entry: Entry): Entry => (entry.kind === 'file' ? ts.reduce((e, t) => t(e), entry) : entry);
 
   const source = mariabackupSource({
