@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { run, SLUICE_JS } from '../helpers/cli.js';
+import { TEST_KDF } from '../repo/helpers.js';
 
 const RECORDER = fileURLToPath(new URL('../helpers/record-loads.js', import.meta.url));
 /** A well-formed X25519 recipient (its identity is not needed: nothing is decrypted). */
@@ -27,9 +28,9 @@ after(() => rm(dir, { recursive: true, force: true }));
 
 let runs = 0;
 /** Runs the CLI; its exit status and the modules it loaded. */
-async function loadsOf(args: readonly string[]): Promise<{ status: number | null; modules: string[] }> {
+async function loadsOf(args: readonly string[], env: Record<string, string> = {}): Promise<{ status: number | null; modules: string[] }> {
   const record = join(dir, `loads-${runs++}.txt`);
-  const result = await run('node', ['--import', RECORDER, SLUICE_JS, ...args], { env: { SLUICE_RECORD_LOADS: record } });
+  const result = await run('node', ['--import', RECORDER, SLUICE_JS, ...args], { env: { ...env, SLUICE_RECORD_LOADS: record } });
   return { status: result.status, modules: (await readFile(record, 'utf8')).split('\n') };
 }
 
@@ -65,4 +66,16 @@ test('a malformed --recipient still fails before any output, and verify without 
   const { status, modules } = await loadsOf(['verify', stream]);
   assert.equal(status, 0);
   assert.ok(!loaded(modules, 'age-encryption'), 'verify loaded age-encryption');
+});
+
+test('snapshots loads its own command module, not the archiver or the other repository commands', async () => {
+  const env = { SLUICE_REPO: join(dir, 'repo'), SLUICE_PASSWORD: 'pw', SLUICE_KDF: TEST_KDF, SLUICE_CACHE_DIR: join(dir, 'cache') };
+  const init = await run('node', [SLUICE_JS, 'init'], { env });
+  assert.equal(init.status, 0, init.stderr);
+  const { status, modules } = await loadsOf(['snapshots'], env);
+  assert.equal(status, 0);
+  assert.ok(modules.some((m) => m.endsWith('/cli/commands/repo-snapshots.js')), 'the recorder missed the command module');
+  for (const file of ['/repo/snapshot/archiver.js', '/cli/commands/repo-snapshot.js', '/cli/commands/repo-check.js', '/cli/commands/repo-restore.js']) {
+    assert.ok(!modules.some((m) => m.endsWith(file)), `snapshots loaded ${file}`);
+  }
 });
