@@ -28,7 +28,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { parseIdentities, parsePassphraseFile, parseRecipients } from '../transform/age/keys.js';
+import { parseIdentities, parsePassphraseFile, parseRecipients } from '../transform/age/key-files.js';
 import {
   type CompressionAlgorithm,
   DEFAULT_COMPRESS_BLOCK_BYTES,
@@ -135,7 +135,7 @@ function threads(value: string | undefined, option: string): number {
  * With `buffers` (the pool the source reads into and stdout gives back to), input blocks are given back
  * as soon as they are copied and output is gathered into the pool's blocks, so no fresh memory is touched.
  */
-export function encodeTransformsFrom(options: EncodeOptions, _ctx: CliContext, buffers?: SourceBuffers): FileTransform[] {
+export async function encodeTransformsFrom(options: EncodeOptions, _ctx: CliContext, buffers?: SourceBuffers): Promise<FileTransform[]> {
   const chain: EncodeChainOptions = buffers === undefined ? {} : { buffers };
   if (options.compress !== undefined) {
     const algorithm = options.compress;
@@ -176,7 +176,11 @@ export function encodeTransformsFrom(options: EncodeOptions, _ctx: CliContext, b
 }
 
 /** The decoder for the decode options, or undefined when neither --decompress nor --decrypt was given. */
-export function decoderFrom(options: DecodeOptions, ctx: CliContext, force: { decrypt?: boolean; decompress?: boolean } = {}): Decoder | undefined {
+export async function decoderFrom(
+  options: DecodeOptions,
+  ctx: CliContext,
+  force: { decrypt?: boolean; decompress?: boolean } = {},
+): Promise<Decoder | undefined> {
   const decompress = force.decompress ?? options.decompress === true;
   const decrypt = force.decrypt ?? options.decrypt !== undefined;
   const identities = (options.identity ?? []).flatMap((f) => parseIdentities(readText(f, '--identity'), f));
@@ -222,8 +226,8 @@ export function decoderFrom(options: DecodeOptions, ctx: CliContext, force: { de
 }
 
 /** The transforms `xbstream -x` (or any reader) applies to each file: one decoder, or none. */
-export function decodeTransformsFrom(options: DecodeOptions, ctx: CliContext): FileTransform[] {
-  const decoder = decoderFrom(options, ctx);
+export async function decodeTransformsFrom(options: DecodeOptions, ctx: CliContext): Promise<FileTransform[]> {
+  const decoder = await decoderFrom(options, ctx);
   return decoder === undefined ? [] : [decoder.transform];
 }
 

@@ -2,7 +2,7 @@
  * A thin promise layer over one mysql2 connection, plus the raw-row query that the dump's hot path
  * uses: rows are handed over as the bytes of their text-protocol packet, without mysql2 decoding them.
  */
-import mysql from 'mysql2';
+import type mysql from 'mysql2';
 import { SluiceError } from '../errors.js';
 
 export interface ConnectOptions {
@@ -61,7 +61,7 @@ export class Session {
    * receives bytes unconverted (data queries and statement replay); otherwise utf8mb4.
    */
   static async open(options: ConnectOptions, binary = false): Promise<Session> {
-    const conn = mysql.createConnection({
+    const conn = (await loadMysql()).createConnection({
       host: options.socket === undefined ? (options.host ?? '127.0.0.1') : undefined,
       port: options.socket === undefined ? (options.port ?? 3306) : undefined,
       socketPath: options.socket,
@@ -231,9 +231,17 @@ export class Session {
   }
 }
 
+/** `mysql2` is loaded by the first connection: the commands that never connect (and --help) skip its start-up cost. */
+let mysqlModule: typeof mysql | undefined;
+async function loadMysql(): Promise<typeof mysql> {
+  mysqlModule ??= (await import('mysql2')).default;
+  return mysqlModule;
+}
+
 function rawQueryClass(conn: mysql.Connection): QueryCtor {
   if (queryClass === undefined) {
-    const probe = (mysql.Connection as unknown as {
+    // a connection exists, so open() has loaded the module
+    const probe = ((mysqlModule as typeof mysql).Connection as unknown as {
       createQuery(sql: string, values: unknown[], cb: undefined, config: unknown): { constructor: QueryCtor };
     }).createQuery('SELECT 1', [], undefined, (conn as unknown as { config: unknown }).config);
     queryClass = probe.constructor;

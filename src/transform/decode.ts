@@ -9,7 +9,7 @@
 import type { FileEntry } from '../entry.js';
 import { toSafePath } from '../entry.js';
 import { ExitCode, FormatError, SluiceError } from '../errors.js';
-import { AgeDecryptor } from './age/decrypt.js';
+import type { AgeDecryptor } from './age/decrypt.js';
 import type { FileTransform } from './entry-transform.js';
 import { decodeLz4 } from './lz4/decoder.js';
 import { BlockPool } from './pool/block-pool.js';
@@ -104,12 +104,14 @@ export interface Decoder {
   readonly pools: readonly BlockPool[];
 }
 
-export function createDecoder(options: DecodeOptions): Decoder {
+/** Async because the age module (and `age-encryption`) is loaded only when age keys are given. */
+export async function createDecoder(options: DecodeOptions): Promise<Decoder> {
   const decompressPool = new BlockPool({ threads: options.decompressThreads ?? 1 });
   const decryptPool = new BlockPool({ threads: options.decryptThreads ?? 1 });
   const hasAge = (options.age?.identities?.length ?? 0) + (options.age?.passphrases?.length ?? 0) > 0;
   if (options.xbcryptKey !== undefined) checkXbcryptKey(options.xbcryptKey, 'the xbcrypt key');
-  const ageDecryptor = options.decrypt && hasAge ? new AgeDecryptor({ ...options.age, pool: decryptPool }) : undefined;
+  const ageDecryptor =
+    options.decrypt && hasAge ? new (await import('./age/decrypt.js')).AgeDecryptor({ ...options.age, pool: decryptPool }) : undefined;
   let warnedXbcrypt = false;
 
   function plan(path: string): Layer[] {

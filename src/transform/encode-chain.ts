@@ -6,7 +6,6 @@
  *      ▲  release()      │        ▲  recycle()       │                                          │ give()
  *      └─────────────────┘        └──────────────────┘      ◀───────────────────────────────────┘
  */
-import { createAgeEncryptor } from './age/encrypt.js';
 import { type CompressionAlgorithm, createCompressor } from './compress.js';
 import type { OutputBlocks, Release } from './codec-blocks.js';
 import type { FileTransform } from './entry-transform.js';
@@ -23,7 +22,8 @@ export interface EncodeChainOptions {
   buffers?: SourceBuffers;
 }
 
-export function createEncodeChain(options: EncodeChainOptions): FileTransform[] {
+/** Async because the age module (and `age-encryption`) is loaded only when encrypting. */
+export async function createEncodeChain(options: EncodeChainOptions): Promise<FileTransform[]> {
   const buffers = options.buffers;
   const fromSource: Release | undefined = buffers === undefined ? undefined : (chunk) => buffers.give(chunk);
   const transforms: FileTransform[] = [];
@@ -38,6 +38,7 @@ export function createEncodeChain(options: EncodeChainOptions): FileTransform[] 
     release = compressor.recycle;
   }
   if (options.encrypt !== undefined) {
+    const { createAgeEncryptor } = await import('./age/encrypt.js');
     const encryptor = createAgeEncryptor({
       ...options.encrypt,
       ...(release === undefined ? {} : { release }),

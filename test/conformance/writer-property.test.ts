@@ -99,7 +99,7 @@ function parseTar(stream: Buffer): Map<string, Buffer> {
 }
 
 test('every writer: chunk CRCs are the payloads\' CRCs and every file decodes to its bytes, for any sizes and contents', async (t) => {
-  const decoder = createDecoder({ decompress: true, decrypt: true, age: { identities: [], passphrases: [PASSPHRASE] }, decompressThreads: 2, decryptThreads: 2 });
+  const decoder = await createDecoder({ decompress: true, decrypt: true, age: { identities: [], passphrases: [PASSPHRASE] }, decompressThreads: 2, decryptThreads: 2 });
   t.after(() => Promise.all(decoder.pools.map((p) => p.close())));
   let run = 0;
   await fc.assert(
@@ -115,7 +115,7 @@ test('every writer: chunk CRCs are the payloads\' CRCs and every file decodes to
       const pool = new BufferPool(BLOCK, 4, true);
       const reader = new FileReader(pool, { threads: 2, readAhead: 1 });
       try {
-        const transforms = createEncodeChain({
+        const transforms = await createEncodeChain({
           buffers: pool,
           ...(o.compress === undefined ? {} : { compress: { algorithm: o.compress, blockBytes: BLOCK, threads: o.threads } }),
           ...(o.encrypt ? { encrypt: { passphrase: PASSPHRASE, scryptLogN: 10, threads: o.threads } } : {}),

@@ -18,7 +18,7 @@ import { chunks, collect, compressibleBytes, sluiceError } from './helpers.js';
 const BLOCK = 64 << 10;
 const zstdc = createCompressor({ algorithm: 'zstd', threads: 2, blockBytes: BLOCK });
 const lz4c = createCompressor({ algorithm: 'lz4', threads: 2, blockBytes: BLOCK });
-const decoder = createDecoder({ decompress: true, decrypt: false, decompressThreads: 2 });
+const decoder = await createDecoder({ decompress: true, decrypt: false, decompressThreads: 2 });
 after(async () => {
   await Promise.all([zstdc.pool.close(), lz4c.pool.close(), ...decoder.pools.map((p) => p.close())]);
 });
@@ -112,7 +112,7 @@ describe('zstd: the stock CLI writes, sluice reads', () => {
   });
 
   test('with a size cap, the bomb is refused as soon as it passes the cap', async () => {
-    const capped = createDecoder({ decompress: true, decrypt: false, maxDecodedBytes: 10 << 20 });
+    const capped = await createDecoder({ decompress: true, decrypt: false, maxDecodedBytes: 10 << 20 });
     const packed = ok(await sh('head -c 67108864 /dev/zero | zstd -q -c')).stdout;
     let seen = 0;
     const err = await sluiceError(async () => {

@@ -16,7 +16,7 @@ import { compressibleBytes } from './helpers.js';
 const TOTAL = 256 << 20;
 const PIECE = 1 << 20;
 const pool = new BlockPool({ threads: 2 });
-const decoder = createDecoder({ decompress: true, decrypt: false, decompressThreads: 2 });
+const decoder = await createDecoder({ decompress: true, decrypt: false, decompressThreads: 2 });
 after(async () => {
   await pool.close();
   await Promise.all(decoder.pools.map((p) => p.close()));

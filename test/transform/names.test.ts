@@ -6,9 +6,9 @@ import { createCompressor } from '../../src/transform/compress.js';
 import { createDecoder, encodingLayers } from '../../src/transform/decode.js';
 import { chunks, collect, sluiceError } from './helpers.js';
 
-const both = createDecoder({ decompress: true, decrypt: true, age: { passphrases: ['x'] }, xbcryptKey: Buffer.alloc(32, 1) });
-const decompressOnly = createDecoder({ decompress: true, decrypt: false });
-const decryptOnly = createDecoder({ decompress: false, decrypt: true, age: { passphrases: ['x'] }, xbcryptKey: Buffer.alloc(24, 3) });
+const both = await createDecoder({ decompress: true, decrypt: true, age: { passphrases: ['x'] }, xbcryptKey: Buffer.alloc(32, 1) });
+const decompressOnly = await createDecoder({ decompress: true, decrypt: false });
+const decryptOnly = await createDecoder({ decompress: false, decrypt: true, age: { passphrases: ['x'] }, xbcryptKey: Buffer.alloc(24, 3) });
 after(() => Promise.all([both, decompressOnly, decryptOnly].flatMap((d) => d.pools.map((p) => p.close()))));
 
 test('layers per name and options', () => {
@@ -47,7 +47,7 @@ test('a compressed .zst file decodes back to the .zst file, not further', async 
 });
 
 test('decrypting an encrypted name without its kind of key is a usage error naming the file', async () => {
-  const xbOnly = createDecoder({ decompress: true, decrypt: true, xbcryptKey: Buffer.alloc(16, 2) });
+  const xbOnly = await createDecoder({ decompress: true, decrypt: true, xbcryptKey: Buffer.alloc(16, 2) });
   after(() => Promise.all(xbOnly.pools.map((p) => p.close())));
   const err = await sluiceError(async () => xbOnly.plan('db/t.ibd.zst.age'));
   assert.equal(err.code, 'E_NO_KEY');

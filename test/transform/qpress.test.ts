@@ -128,7 +128,7 @@ describe('real mariabackup --compress output', () => {
     assert.ok(!left.some((n) => n.includes('.tmp')), 'no temporary file is left');
     assert.ok(!left.includes('isam.MYD'), 'no partial output');
 
-    const decoder = createDecoder({ decompress: true, decrypt: false });
+    const decoder = await createDecoder({ decompress: true, decrypt: false });
     t.after(() => Promise.all(decoder.pools.map((p) => p.close())));
     const err = await sluiceError(() => collect(decoder.decode(chunks(good.subarray(0, good.length - 30)), 'isam.MYD.qp', ['qpress'])));
     assert.equal(err.code, 'E_TRUNCATED');

@@ -16,12 +16,12 @@ const warnings: string[] = [];
 function decoderFor(key: Buffer, decompress = false) {
   return createDecoder({ decompress, decrypt: true, xbcryptKey: key, decryptThreads: 2, onWarning: (m) => warnings.push(m) });
 }
-const opened: ReturnType<typeof decoderFor>[] = [];
+const opened: Awaited<ReturnType<typeof decoderFor>>[] = [];
 after(async () => {
   for (const d of opened) await Promise.all(d.pools.map((p) => p.close()));
 });
-function open(key: Buffer, bytes: Buffer, name = 'db/t.ibd.xbcrypt', decompress = false): Promise<Buffer> {
-  const d = decoderFor(key, decompress);
+async function open(key: Buffer, bytes: Buffer, name = 'db/t.ibd.xbcrypt', decompress = false): Promise<Buffer> {
+  const d = await decoderFor(key, decompress);
   opened.push(d);
   return collect(d.decode(chunks(bytes, 9999), name, d.plan(name)));
 }

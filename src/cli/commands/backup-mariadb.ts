@@ -13,7 +13,6 @@ import { writeXbstream } from '../../container/xbstream/writer.js';
 import type { Entry } from '../../entry.js';
 import { UsageError } from '../../errors.js';
 import { Meter } from '../../filter/meter.js';
-import { isBackupMetaFile, mariabackupSource } from '../../source/mariabackup.js';
 import type { FileTransform } from '../../transform/entry-transform.js';
 import { prefetchFiles } from '../../transform/prefetch.js';
 import type { CliContext } from '../context.js';
@@ -57,10 +56,11 @@ export async function runMariadbBackup(options: MariadbBackupOptions, extraArgs:
 
   // Meta files get no compression: transforms are built in two sets over one set of options.
   const noEncryption = { ...options, encrypt: undefined, recipient: undefined, recipientsFile: undefined, passphraseFile: undefined };
-  const compress = encodeTransformsFrom(noEncryption, ctx);
-  const encrypt = encodeTransformsFrom({ ...options, compress: undefined }, ctx);
+  const compress = await encodeTransformsFrom(noEncryption, ctx);
+  const encrypt = await encodeTransformsFrom({ ...options, compress: undefined }, ctx);
   const apply = (ts: FileTransform[], entry: Entry): Entry => (entry.kind === 'file' ? ts.reduce((e, t) => t(e), entry) : entry);
 
+  const { isBackupMetaFile, mariabackupSource } = await import('../../source/mariabackup.js');
   const source = mariabackupSource({
     connection: {
       ...(options.host === undefined && options.socket !== undefined ? {} : { host: connection.host }),

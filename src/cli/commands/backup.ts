@@ -1,7 +1,6 @@
 /** `sluice backup --stream[=xbstream|tar] DIR`: a streaming backup of a directory tree to stdout. */
 import { tmpdir } from 'node:os';
 import type { Command } from 'commander';
-import { writeTar } from '../../container/tar/writer.js';
 import { writeXbstream } from '../../container/xbstream/writer.js';
 import type { Entry } from '../../entry.js';
 import { UsageError } from '../../errors.js';
@@ -86,7 +85,7 @@ export const backupCommand: CommandModule = {
       const coding = options.compress !== undefined || options.encrypt !== undefined;
       const pool = new BufferPool(coding ? CODEC_READ_BYTES : DEFAULT_READ_BYTES, 16, true);
       const reader = new FileReader(pool, { threads: 2, readAhead: coding || parallel > 2 ? 1 : 2 });
-      const transforms = encodeTransformsFrom(options, ctx, pool);
+      const transforms = await encodeTransformsFrom(options, ctx, pool);
       const transformed = mapEntries(readDirectory(dir, {
         pool,
         reader,
@@ -103,7 +102,7 @@ export const backupCommand: CommandModule = {
               onFile,
               ...xbstreamWriterReports(skips),
             })
-          : writeTar(entries, {
+          : (await import('../../container/tar/writer.js')).writeTar(entries, { // `tar` costs start-up: loaded only for tar
               spoolDirectory: tmpdir(),
               onFile,
               onWarning: (path, message) => skips.add(`changed while being read: ${message}`, path),

@@ -69,7 +69,7 @@ export const decompressCommand: CommandModule = {
       .option('--decompress-threads <n>', 'decompression worker threads', '1')
       .option('--max-decoded-size <size>', 'refuse any file that decodes to more than SIZE (default: no limit)');
     addInPlaceOptions(command).action(async (paths: string[], options: InPlaceCliOptions) => {
-      const decoder = decoderFrom(options, ctx, { decompress: true, decrypt: false }) as Decoder;
+      const decoder = (await decoderFrom(options, ctx, { decompress: true, decrypt: false })) as Decoder;
       await runInPlace(ctx, paths, decoder, options, 'decompressed');
     });
   },

@@ -24,7 +24,7 @@ export const decryptCommand: CommandModule = {
       .argument('<paths...>', 'directories (searched recursively) or files');
     addDecodeOptions(command);
     addInPlaceOptions(command).action(async (paths: string[], options: InPlaceCliOptions) => {
-      const decoder = decoderFrom(options, ctx, { decrypt: true, decompress: options.decompress === true }) as Decoder;
+      const decoder = (await decoderFrom(options, ctx, { decrypt: true, decompress: options.decompress === true })) as Decoder;
       await runInPlace(ctx, paths, decoder, options, options.decompress === true ? 'decrypted and decompressed' : 'decrypted');
     });
   },

@@ -110,7 +110,7 @@ export const prepareCommand: CommandModule = {
     addToolOptions(command).action(async (dirArg: string, options: PrepareOptions) => {
       const dir = resolve(dirArg); // mariabackup changes its working directory
       await requireDirectory(dir, 'backup directory');
-      const decoder = decoderFrom(options, ctx);
+      const decoder = await decoderFrom(options, ctx);
       if (decoder !== undefined) {
         const summary = await decodeInPlace([dir], {
           decoder,

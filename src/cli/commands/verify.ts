@@ -37,7 +37,7 @@ export const verifyCommand: CommandModule = {
       .option('--no-progress', 'never show a progress line');
     addDecodeOptions(command)
       .action(async (file: string | undefined, options: VerifyOptions) => {
-        const decoder = decoderFrom(options, ctx); // before the digest starts its worker: a usage error must not leave it running
+        const decoder = await decoderFrom(options, ctx); // before the digest starts its worker: a usage error must not leave it running
         const meter = new Meter();
         const digest = new ThreadedDigest('sha256');
         const files: InspectedFile[] = [];

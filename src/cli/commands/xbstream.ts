@@ -76,7 +76,7 @@ export const xbstreamCommand: CommandModule = {
 };
 
 async function extract(ctx: CliContext, parallel: number, options: XbstreamOptions): Promise<void> {
-  const decoder = decoderFrom(options, ctx);
+  const decoder = await decoderFrom(options, ctx);
   // Undecoded payloads go to the files as views of the input blocks, so those blocks can be recycled;
   // a decoder keeps its input in ways the extractor cannot track, so it gets blocks of its own.
   const blocks = decoder === undefined ? new CountedBlocks(INPUT_BLOCK_BYTES) : undefined;
