@@ -64,3 +64,10 @@ export function ok(result: RunResult, what = 'command'): RunResult {
   }
   return result;
 }
+
+/**
+ * Prefix for a shell command that runs mariabackup: one at a time across the test files that run at
+ * once. The server runs one BACKUP STAGE at a time; two backups of the shared server together, one of
+ * them under a write load, have waited past their time limit.
+ */
+export const ONE_MARIABACKUP = 'flock -w 300 /tmp/sluice-tests-mariabackup.lock';

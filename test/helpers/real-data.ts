@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ok, sh } from './cli.js';
+import { ok, ONE_MARIABACKUP, sh } from './cli.js';
 import { describeTree, type TreeItem } from './tree.js';
 
 const MYSQL = 'mariadb -h 127.0.0.1 -u root';
@@ -86,8 +86,8 @@ async function makeDatadir(target: string, db: string): Promise<void> {
   let last = '';
   for (let attempt = 1; attempt <= 3; attempt++) {
     await rm(target, { recursive: true, force: true });
-    const res = await sh(`mariabackup --backup --databases='${db}' --target-dir=${target} --user=root --host=127.0.0.1 2>${target}.log`, {
-      timeoutMs: 300_000,
+    const res = await sh(`${ONE_MARIABACKUP} mariabackup --backup --databases='${db}' --target-dir=${target} --user=root --host=127.0.0.1 2>${target}.log`, {
+      timeoutMs: 600_000,
     });
     if (res.status === 0) return;
     last = (await sh(`tail -n 20 ${target}.log`)).stdout.toString();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ok, sh } from '../helpers/cli.js';
+import { ok, ONE_MARIABACKUP, sh } from '../helpers/cli.js';
 import { type TestContextLike, tempDir } from '../helpers/tmp.js';
 import { connect, uniqueDb } from '../mysql/db.js';
 import { mysqlIds, startServer, startTransfers, tableState, TOTAL, ACCOUNTS, START_AMOUNT, createWorkloadDb } from './mariadb-server.js';
@@ -36,7 +36,7 @@ async function backupUnderLoad(db: string, script: string, cwd: string): Promise
   try {
     while (load.committed() < 50) await new Promise((r) => setTimeout(r, 20));
     const before = load.committed();
-    ok(await sh(script, { cwd, timeoutMs: 120_000 }), 'backup');
+    ok(await sh(script, { cwd, timeoutMs: 420_000 }), 'backup');
     return load.committed() - before;
   } finally {
     await load.stop();
@@ -67,7 +67,7 @@ test('backup --mariadb under a write load: mbstream -x reads it, prepare + copy-
   await createWorkloadDb(db, 16);
   const expected = await sourceState(db);
 
-  const during = await backupUnderLoad(db, `timeout 90 $SLUICE backup --mariadb ${CONN} --stream -- "--databases=mysql ${db}" > full.xb`, dir);
+  const during = await backupUnderLoad(db, `${ONE_MARIABACKUP} timeout 90 $SLUICE backup --mariadb ${CONN} --stream -- "--databases=mysql ${db}" > full.xb`, dir);
   assert.ok(during > 0, `the workload kept writing during the backup (${during} transfers)`);
 
   ok(await sh('mkdir ext && mbstream -x -C ext < full.xb', { cwd: dir }), 'mbstream -x');
@@ -115,7 +115,7 @@ test('backup --mariadb --compress --encrypt --parallel 2: meta files stay uncomp
 
   await backupUnderLoad(
     db,
-    `timeout 90 $SLUICE backup --mariadb ${CONN} --stream --compress --compress-threads 2 --encrypt --recipient ${recipient} --parallel 2 -- "--databases=mysql ${db}" | $SLUICE xbstream -x -C ext`,
+    `${ONE_MARIABACKUP} timeout 90 $SLUICE backup --mariadb ${CONN} --stream --compress --compress-threads 2 --encrypt --recipient ${recipient} --parallel 2 -- "--databases=mysql ${db}" | $SLUICE xbstream -x -C ext`,
     dir,
   );
   const listing = ok(await sh('cd ext && find . -type f | sort', { cwd: dir })).stdout.toString();
@@ -166,7 +166,7 @@ test('into the repository as a named stream: a failing backup --mariadb leaves n
   assert.match(bad.stderr, /Access denied/);
   const none = JSON.parse(ok(await sh(`$SLUICE snapshots ${repo} --json`, { cwd: dir })).stdout.toString()) as unknown[];
   assert.equal(none.length, 0, 'no snapshot for a failed backup');
-  ok(await sh(`$SLUICE snapshot ${repo} --stdin-from-command full.xb -- timeout 90 $SLUICE backup --mariadb ${CONN} --stream --compress -- "--databases=mysql ${db}"`, { cwd: dir }), 'snapshot');
+  ok(await sh(`${ONE_MARIABACKUP} $SLUICE snapshot ${repo} --stdin-from-command full.xb -- timeout 90 $SLUICE backup --mariadb ${CONN} --stream --compress -- "--databases=mysql ${db}"`, { cwd: dir, timeoutMs: 420_000 }), 'snapshot');
   ok(await sh(`mkdir x && $SLUICE cat ${repo} latest:full.xb | mbstream -x -C x && test -f x/xtrabackup_checkpoints && test -f x/ibdata1.zst`, { cwd: dir }), 'cat | mbstream -x');
 });
 

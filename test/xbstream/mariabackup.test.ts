@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ok, runSluice, sh } from '../helpers/cli.js';
+import { ok, ONE_MARIABACKUP, runSluice, sh } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { describeTree } from '../helpers/tree.js';
 
@@ -31,8 +31,8 @@ test('a real mariabackup stream extracts to the same tree with sluice and mbstre
   const stream = join(dir, 'backup.xbstream');
   ok(
     await sh(
-      `mariabackup --backup --stream=xbstream --databases='${db}' --target-dir=${dir}/work --user=root --host=127.0.0.1 > ${stream} 2> ${dir}/mariabackup.log`,
-      { timeoutMs: 180_000 },
+      `${ONE_MARIABACKUP} mariabackup --backup --stream=xbstream --databases='${db}' --target-dir=${dir}/work --user=root --host=127.0.0.1 > ${stream} 2> ${dir}/mariabackup.log`,
+      { timeoutMs: 480_000 },
     ),
     'mariabackup --backup --stream=xbstream',
   );
