@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { FaultyStore, InjectedFault } from '../../src/repo/storage/faulty.js';
 import { LocalDirStore } from '../../src/repo/storage/local.js';
+import { ObjectExistsError } from '../../src/repo/storage/object-store.js';
 import { MemoryStore } from '../../src/repo/storage/memory.js';
 import { tempDir } from '../helpers/tmp.js';
 import { storeConformance } from './store-conformance.js';
@@ -64,4 +65,24 @@ test('faulty: short reads and failing reads', async () => {
   await store.put('index/x', Buffer.from('abcd'));
   assert.equal((await store.get('data/00/00', { offset: 0, length: 4 })).length, 3);
   await assert.rejects(store.get('index/x'), InjectedFault);
+});
+
+test('local: a draft is invisible until committed, then readable whole; abort and a taken name leave nothing', async (t) => {
+  const root = join(await tempDir(t), 'repo');
+  const store = new LocalDirStore(root);
+  await store.create();
+  const draft = await store.draft();
+  await draft.write([Buffer.from('ab'), Buffer.from('cd')]);
+  await draft.write([Buffer.from('ef')]);
+  assert.equal(await store.stat('data/p1'), undefined);
+  await draft.commit('data/p1');
+  assert.equal(Buffer.from(await store.get('data/p1')).toString(), 'abcdef');
+  const dropped = await store.draft();
+  await dropped.write([Buffer.from('zz')]);
+  await dropped.abort();
+  const again = await store.draft();
+  await again.write([Buffer.from('other')]);
+  await assert.rejects(again.commit('data/p1'), ObjectExistsError);
+  assert.equal(Buffer.from(await store.get('data/p1')).toString(), 'abcdef');
+  assert.deepEqual(await readdir(join(root, 'tmp')), []);
 });

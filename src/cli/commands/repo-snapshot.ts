@@ -16,7 +16,7 @@ import { S3Store } from '../../repo/storage/s3.js';
 import { Archiver, type DirMeta } from '../../repo/snapshot/archiver.js';
 import { listSnapshots, resolveSnapshot, shortId, type SnapshotRef } from '../../repo/snapshot/snapshots.js';
 import { commandEntry, type CommandSource } from '../../source/command.js';
-import { DEFAULT_READ_BYTES, fileEntryFor, readDirectory } from '../../source/dir.js';
+import { fileEntryFor, readDirectory } from '../../source/dir.js';
 import { streamEntry } from '../../source/stdin.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -45,6 +45,13 @@ interface SnapshotOptions extends RepoOptions {
   progress?: boolean;
   quiet?: boolean;
 }
+
+/**
+ * File blocks of a directory backup: the chunker copies them into its slots, so larger blocks only add
+ * memory (several are in flight and the pool keeps some): a 256 MiB tree peaked at 245 MiB RSS with
+ * 10 MiB blocks, 185 MiB with 1 MiB ones, no slower.
+ */
+const REPO_READ_BYTES = 1024 * 1024;
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -212,7 +219,7 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
       }
     }
     const exclude = options.exclude.length > 0 ? globMatcher(options.exclude) : undefined;
-    const pool = new BufferPool(DEFAULT_READ_BYTES);
+    const pool = new BufferPool(REPO_READ_BYTES);
     for (const dir of dirs) {
       const st = await lstat(dir).catch((err: unknown) => {
         throw new UsageError(`cannot read ${dir}: ${errorMessage(err)}`);

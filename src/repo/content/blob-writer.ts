@@ -6,13 +6,15 @@
  * Dedup: a blob is skipped when the index (everything committed before this backup started, plus every
  * pack this writer finished) or the set of blobs reserved in unfinished packs has its id.
  *
- * Bounds: at most `maxUploads` finished packs wait for their upload; a caller adding a blob beyond that
- * waits, which stops the chunker. Index objects are written every `indexEveryPacks` packs or
+ * Bounds: where the store takes drafts (a local directory), a pack's blobs are written out as they are
+ * added and nothing of a pack stays in memory; otherwise a pack is held until its put. At most
+ * `maxUploads` finished packs wait for their upload; a caller adding a blob beyond that waits, which
+ * stops the chunker. Index objects are written every `indexEveryPacks` packs or
  * `indexEveryMs`, so a killed backup leaves most of its uploaded packs usable by the next one.
  */
 import { toHex } from '../crypto/blob-id.js';
 import type { BlobType } from '../format.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import type { ObjectDraft, ObjectStore } from '../storage/object-store.js';
 import type { BlobIndex } from './blob-index.js';
 import type { IndexedPack } from './index-format.js';
 import { type FinishedPack, PackBuilder } from './pack-builder.js';
@@ -46,6 +48,51 @@ export interface WriterStats {
   indexObjects: number;
 }
 
+/** A pack being filled, and where its bytes go: a store draft as they come, or one put at the end. */
+class OpenPack {
+  readonly builder: PackBuilder;
+  readonly #draft: Promise<ObjectDraft> | undefined;
+  /** The last write queued on the draft (writes must not overlap, and keep the builder's order). */
+  #tail: Promise<void> = Promise.resolve();
+
+  constructor(type: BlobType, store: ObjectStore) {
+    this.#draft = store.draft?.();
+    this.#draft?.catch(() => undefined);
+    this.builder = new PackBuilder(type, this.#draft === undefined);
+  }
+
+  /** Adds a blob; resolves when its bytes are written (at once when the pack is kept in memory). */
+  add(type: BlobType, id: Uint8Array, envelope: readonly Uint8Array[], rawLength: number): Promise<void> {
+    this.builder.add(type, id, envelope, rawLength);
+    return this.#draft === undefined ? Promise.resolve() : this.#write(envelope);
+  }
+
+  #write(parts: readonly Uint8Array[]): Promise<void> {
+    const draft = this.#draft as Promise<ObjectDraft>;
+    const step = this.#tail.then(async () => (await draft).write(parts));
+    this.#tail = step;
+    return step;
+  }
+
+  async publish(store: ObjectStore, pack: FinishedPack): Promise<void> {
+    if (this.#draft === undefined) return store.put(pack.name, pack.parts);
+    try {
+      await this.#write(pack.parts);
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+    await (await this.#draft).commit(pack.name);
+  }
+
+  async abort(): Promise<void> {
+    if (this.#draft === undefined) return;
+    await this.#tail.catch(() => undefined);
+    const draft = await this.#draft.catch(() => undefined);
+    await draft?.abort();
+  }
+}
+
 export class BlobWriter {
   readonly #host: WriterHost;
   readonly #packSize: number;
@@ -54,7 +101,7 @@ export class BlobWriter {
   readonly #indexEveryMs: number;
   readonly #now: () => number;
   readonly #onPack: BlobWriterOptions['onPack'];
-  readonly #builders = new Map<BlobType, PackBuilder>();
+  readonly #builders = new Map<BlobType, OpenPack>();
   readonly #reserved = new Set<string>();
   readonly #uploads: Promise<void>[] = [];
   #unindexed: IndexedPack[] = [];
@@ -87,24 +134,34 @@ export class BlobWriter {
     return true;
   }
 
-  /** Adds a sealed blob reserved before; waits when too many packs wait for upload. */
-  async add(type: BlobType, id: Uint8Array, envelope: readonly Uint8Array[], rawLength: number): Promise<void> {
+  /**
+   * Adds a sealed blob reserved before; waits when too many packs wait for upload. True when the
+   * envelope's bytes were written to the store (the writer holds no reference to them any more).
+   */
+  async add(type: BlobType, id: Uint8Array, envelope: readonly Uint8Array[], rawLength: number): Promise<boolean> {
     this.#throwIfFailed();
-    let builder = this.#builders.get(type);
-    if (builder === undefined) this.#builders.set(type, (builder = new PackBuilder(type)));
-    builder.add(type, id, envelope, rawLength);
+    let open = this.#builders.get(type);
+    if (open === undefined) this.#builders.set(type, (open = new OpenPack(type, this.#host.store)));
+    const written = open.add(type, id, envelope, rawLength);
     this.stats.blobs += 1;
     this.stats.rawBytes += rawLength;
     if (type === 'data') this.stats.dataBytes += rawLength;
-    if (builder.size >= this.#packSize) {
-      this.#builders.delete(type);
-      await this.#upload(builder);
+    const full = open.builder.size >= this.#packSize;
+    if (full) this.#builders.delete(type);
+    try {
+      await written;
+    } catch (err) {
+      this.#error ??= err;
+      if (full) await open.abort();
+      throw err;
     }
+    if (full) await this.#upload(open);
+    return !open.builder.keep;
   }
 
-  async #upload(builder: PackBuilder): Promise<void> {
-    const pack = builder.finish(this.#host.dataKey, this.#host.repoId);
-    const upload = this.#host.store.put(pack.name, pack.parts).then(
+  async #upload(open: OpenPack): Promise<void> {
+    const pack = open.builder.finish(this.#host.dataKey, this.#host.repoId);
+    const upload = open.publish(this.#host.store, pack).then(
       () => this.#uploaded(pack),
       (err: unknown) => {
         this.#error ??= err;
@@ -154,9 +211,10 @@ export class BlobWriter {
   /** Uploads the unfinished packs, waits for every upload, and indexes everything. */
   async flush(): Promise<void> {
     this.#throwIfFailed();
-    for (const [type, builder] of [...this.#builders]) {
+    for (const [type, open] of [...this.#builders]) {
       this.#builders.delete(type);
-      if (builder.count > 0) await this.#upload(builder);
+      if (open.builder.count > 0) await this.#upload(open);
+      else await open.abort();
     }
     while (this.#uploads.length > 0) await this.#uploads.shift();
     this.#throwIfFailed();
@@ -170,7 +228,9 @@ export class BlobWriter {
    * uploads in flight and indexes them, so the next backup can reuse them. Never throws.
    */
   async abandon(): Promise<void> {
+    const open = [...this.#builders.values()];
     this.#builders.clear();
+    await Promise.allSettled(open.map((p) => p.abort()));
     await Promise.allSettled(this.#uploads);
     this.#uploads.length = 0;
     if (this.#error === undefined) this.#writeIndex();

@@ -1,4 +1,8 @@
-/** Collects sealed blobs into one pack, then seals the header and names the pack by its BLAKE3. */
+/**
+ * Collects sealed blobs into one pack, then seals the header and names the pack by its BLAKE3. With
+ * `keep` false the blobs' bytes are only hashed (the caller writes them out as they come) and `finish`
+ * returns just the header and trailer.
+ */
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { associatedData, sealParts } from '../crypto/envelope.js';
 import { type BlobType, Names, ObjectKind } from '../format.js';
@@ -7,6 +11,7 @@ import { encodePackHeader, encodePackTrailer, type PackBlob } from './pack-forma
 export interface FinishedPack {
   id: string;
   name: string;
+  /** The pack's bytes (without `keep`: the header and trailer, which follow the blobs written already). */
   parts: Uint8Array[];
   size: number;
   blobs: PackBlob[];
@@ -18,7 +23,10 @@ export class PackBuilder {
   readonly #hasher = new Blake3Hasher();
   #size = 0;
 
-  constructor(readonly type: BlobType) {}
+  constructor(
+    readonly type: BlobType,
+    readonly keep = true,
+  ) {}
 
   get size(): number {
     return this.#size;
@@ -31,7 +39,7 @@ export class PackBuilder {
   add(type: BlobType, id: Uint8Array, envelope: readonly Uint8Array[], rawLength: number): void {
     let length = 0;
     for (const part of envelope) {
-      this.#parts.push(part);
+      if (this.keep) this.#parts.push(part);
       this.#hasher.update(part);
       length += part.length;
     }

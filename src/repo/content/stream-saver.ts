@@ -12,6 +12,7 @@ import type { CryptoPool } from '../workers/crypto-pool.js';
 import type { BlobWriter } from './blob-writer.js';
 import type { ChunkRef, ChunkSource } from './chunk-sources.js';
 import type { SlotPool } from './slot-pool.js';
+import { freeNow } from '../util/free-now.js';
 
 export interface SavedStream {
   /** Chunk ids back to back (32 bytes each), in stream order. */
@@ -73,7 +74,8 @@ export async function saveStream(deps: StreamSaverDeps, source: ChunkSource): Pr
           const sealed = await pool.seal(ObjectKind.data, id, { slot, length }, level);
           newChunks += 1;
           newBytes += length;
-          await writer.add('data', id, sealed.parts, length);
+          // The envelope came from a worker and is ours alone: once written out, nothing needs it.
+          if (await writer.add('data', id, sealed.parts, length)) freeNow(sealed.parts);
         }
       } finally {
         slots.release(slot);

@@ -16,6 +16,7 @@ import {
   checkObjectName,
   checkRange,
   ObjectExistsError,
+  type ObjectDraft,
   type ObjectInfo,
   ObjectNotFoundError,
   type ObjectStore,
@@ -71,6 +72,36 @@ export class LocalDirStore implements ObjectStore {
       await unlink(temp).catch(() => undefined);
     }
     if (this.#durable) await syncDir(dirname(final));
+  }
+
+  async draft(): Promise<ObjectDraft> {
+    await this.#ensureDir(join(this.#root, TMP));
+    const temp = join(this.#root, TMP, `draft.${randomBytes(8).toString('hex')}`);
+    const fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    let position = 0;
+    const drop = async (): Promise<void> => {
+      await fh.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+    };
+    return {
+      write: async (parts) => {
+        position = await writeAllParts(fh, parts, position);
+      },
+      commit: async (name) => {
+        try {
+          checkObjectName(name);
+          if (this.#durable) await fh.sync();
+          await fh.close();
+          const final = join(this.#root, name);
+          await this.#ensureDir(dirname(final));
+          await this.#publish(temp, final, name);
+          if (this.#durable) await syncDir(dirname(final));
+        } finally {
+          await drop();
+        }
+      },
+      abort: drop,
+    };
   }
 
   async #publish(temp: string, final: string, name: string): Promise<void> {
@@ -181,8 +212,8 @@ export class LocalDirStore implements ObjectStore {
 }
 
 /** Writes the parts back to back with writev (batches of 256), finishing any short write part by part. */
-async function writeAllParts(fh: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
-  let position = 0;
+async function writeAllParts(fh: FileHandle, parts: readonly Uint8Array[], start = 0): Promise<number> {
+  let position = start;
   for (let i = 0; i < parts.length; i += 256) {
     const batch = parts.slice(i, i + 256);
     const want = batch.reduce((n, p) => n + p.length, 0);
@@ -206,6 +237,7 @@ async function writeAllParts(fh: FileHandle, parts: readonly Uint8Array[]): Prom
     }
     position += want;
   }
+  return position;
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -39,6 +39,20 @@ export interface ObjectStore {
   delete(name: string): Promise<void>;
   /** Deletes many objects in few requests (S3 DeleteObjects); missing ones are not an error. Optional. */
   deleteMany?(names: readonly string[]): Promise<void>;
+  /**
+   * Optional: an object written piece by piece and named only when complete (a pack is named by the
+   * hash of its bytes), so a writer need not hold it in memory. `commit` has the guarantees of `put`.
+   */
+  draft?(): Promise<ObjectDraft>;
+}
+
+export interface ObjectDraft {
+  /** Appends the parts (calls must not overlap). */
+  write(parts: readonly Uint8Array[]): Promise<void>;
+  /** Publishes everything written as `name`; the draft is gone afterwards, whatever the outcome. */
+  commit(name: string): Promise<void>;
+  /** Drops what was written. Never throws. */
+  abort(): Promise<void>;
 }
 
 /** Deletes `names` in batches where the store can, else one by one. */
