@@ -83,8 +83,8 @@ export class FileReader {
 
   /**
    * The content of a file, read in blocks of the pool's size, `readAhead` blocks ahead of the consumer.
-   * `sizeHint` (from a stat, if there was one) sizes the
-   * first read so that a file of that size needs a single read.
+   * `sizeHint` (from a stat, if there was one) sizes the first read so that a file of that size needs a
+   * single read.
    */
   async *read(path: string, sizeHint = Number.MAX_SAFE_INTEGER, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
     const file = this.#nextFile++;

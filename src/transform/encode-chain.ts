@@ -25,9 +25,9 @@ export interface EncodeChainOptions {
 /** Async because the age module (and `age-encryption`) is loaded only when encrypting. */
 export async function createEncodeChain(options: EncodeChainOptions): Promise<FileTransform[]> {
   const buffers = options.buffers;
-  const fromSource: Release | undefined = buffers === undefined ? undefined : (chunk) => buffers.give(chunk);
   const transforms: FileTransform[] = [];
-  let release = fromSource;
+  /** Whom the next stage tells that it has copied a chunk: the source pool, then the stage before it. */
+  let release: Release | undefined = buffers === undefined ? undefined : (chunk) => buffers.give(chunk);
   if (options.compress !== undefined) {
     const compressor = createCompressor({
       ...options.compress,

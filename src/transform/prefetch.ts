@@ -91,8 +91,7 @@ class DrainedFile {
   }
 
   async #drain(): Promise<void> {
-    const turn = await this.budget.startDrain(() => this.#handedOut);
-    if (!turn) return;
+    if (!(await this.budget.startDrain(() => this.#handedOut))) return;
     try {
       while (!this.#handedOut && !this.#done) {
         await this.budget.room(() => this.#handedOut);
@@ -112,7 +111,7 @@ class DrainedFile {
       this.#pending = undefined;
       this.#failure = { error: err };
     } finally {
-      if (turn) this.budget.endDrain();
+      this.budget.endDrain();
     }
   }
 

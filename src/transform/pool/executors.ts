@@ -33,18 +33,17 @@ const lz4 = (): Lz4Napi => (lz4Napi ??= require('lz4-napi') as Lz4Napi);
 
 /**
  * The LZ4 block compressor of the `lz4` package (the reference C library, native): it compresses into a
- * buffer we give it. lz4-napi's compressSync returned a new Buffer per call and kept about the input's
- * size of native memory for every incompressible block (RSS +4.6 MiB per 4 MiB block, never returned,
- * even after a full GC), so a compressed backup's memory grew with its input.
+ * buffer we give it, at an offset, and gives up (0) when the block would not fit. lz4-napi's compressSync
+ * returned a new Buffer per call and kept about the input's size of native memory for every
+ * incompressible block (RSS +4.6 MiB per 4 MiB block, never returned, even after a full GC), so a
+ * compressed backup's memory grew with its input.
  */
 interface Lz4Reference {
-  encodeBlock(input: Buffer, output: Buffer): number;
-  encodeBound(inputBytes: number): number;
+  /** LZ4_compress_default into output[start, end): the compressed size, or 0 when it does not fit. */
+  encodeBlock(input: Buffer, output: Buffer, start: number, end: number): number;
 }
 let lz4Reference: Lz4Reference | undefined;
 const lz4Encoder = (): Lz4Reference => (lz4Reference ??= require('lz4') as Lz4Reference);
-/** Where a block is compressed before it is copied into the frame; one per worker, reused. */
-let lz4Scratch: Buffer | undefined;
 
 export class JobFailureError extends Error {
   constructor(readonly failure: JobFailure) {
@@ -255,35 +254,38 @@ function lz4Compress(job: Lz4CompressJob): CodecResult {
   if (blockBytes === undefined) fail('E_LZ4_BLOCK_SIZE', `LZ4 block size code ${job.blockCode} is not 4..7`);
   const input = job.input;
   const bound = lz4OutputBound(input.length, job.blockCode);
-  const output = job.output !== undefined && job.output.length >= bound ? job.output : ownedBytes(bound);
-  const view = new DataView(output.buffer, output.byteOffset, output.byteLength);
-  view.setUint32(0, LZ4_FRAME_MAGIC, true);
-  output[4] = LZ4_FLG_SLUICE;
-  output[5] = job.blockCode << 4;
-  view.setBigUint64(6, BigInt(input.length), true);
-  output[14] = (xxh32(output.subarray(4, 14)) >>> 8) & 0xff;
+  // straight into the caller's reusable buffer, else into the scratch and then a copy of exactly the frame
+  const given = job.output !== undefined && job.output.length >= bound ? job.output : undefined;
+  const target = given ?? scratchOf(bound);
+  const frame = Buffer.from(target.buffer, target.byteOffset, target.byteLength);
+  frame.writeUInt32LE(LZ4_FRAME_MAGIC, 0);
+  frame[4] = LZ4_FLG_SLUICE;
+  frame[5] = job.blockCode << 4;
+  frame.writeBigUInt64LE(BigInt(input.length), 6);
+  frame[14] = (xxh32(frame.subarray(4, 14)) >>> 8) & 0xff;
   let at = 15;
   const encoder = lz4Encoder();
   for (let from = 0; from < input.length; from += blockBytes) {
     const piece = input.subarray(from, Math.min(from + blockBytes, input.length));
-    const need = encoder.encodeBound(piece.length);
-    if (lz4Scratch === undefined || lz4Scratch.length < need) lz4Scratch = Buffer.allocUnsafeSlow(need);
-    const packed = encoder.encodeBlock(Buffer.from(piece.buffer, piece.byteOffset, piece.length), lz4Scratch);
-    if (packed > 0 && packed < piece.length) {
-      view.setUint32(at, packed, true);
-      output.set(lz4Scratch.subarray(0, packed), at + 4);
+    // room for one byte less than the piece: a block that does not shrink is stored instead, so the
+    // output never grows by more than the framing (which is what the bound reserves)
+    const packed = encoder.encodeBlock(Buffer.from(piece.buffer, piece.byteOffset, piece.length), frame, at + 4, at + 4 + piece.length - 1);
+    if (packed > 0) {
+      frame.writeUInt32LE(packed, at);
       at += 4 + packed;
     } else {
-      // a block that does not shrink is stored, so output never grows by more than the framing
-      view.setUint32(at, (piece.length | STORED_BIT) >>> 0, true);
-      output.set(piece, at + 4);
+      frame.writeUInt32LE((piece.length | STORED_BIT) >>> 0, at);
+      frame.set(piece, at + 4);
       at += 4 + piece.length;
     }
   }
-  view.setUint32(at, 0, true); // end mark, then the content checksum
-  view.setUint32(at + 4, xxh32(input), true);
+  frame.writeUInt32LE(0, at); // end mark, then the content checksum
+  frame.writeUInt32LE(xxh32(input), at + 4);
   at += 8;
-  return { output: output.subarray(0, at), recycled: job.input };
+  if (given !== undefined) return { output: given.subarray(0, at), recycled: job.input };
+  const output = ownedBytes(at); // always a copy: the scratch is reused by the next job and never leaves
+  output.set(target.subarray(0, at));
+  return { output, recycled: job.input };
 }
 
 /** Largest LZ4 frame one block can become: stored blocks, with the header, size words and trailer. */
