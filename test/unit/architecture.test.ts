@@ -31,9 +31,14 @@ const LAYERS: Record<string, readonly string[]> = {
   /** Above the pipeline: a snapshot reads like a source, a restore writes through the directory sink. */
   repo: [...PIPELINE],
   physical: [...PIPELINE],
+  /** Jobs: one function per thing a user does (back up a stream, snapshot, restore, dump, ...), put together from the layers below. */
+  jobs: [...PIPELINE, 'repo', 'physical'],
+  /** The web UI's HTTP server and JSON API: calls the jobs and the repository, serves the built front end. */
+  ui: [...PIPELINE, 'repo', 'physical', 'jobs'],
   /** The library's public entry point. */
-  index: [...PIPELINE, 'repo', 'physical'],
-  cli: [...PIPELINE, 'repo', 'physical', 'index'],
+  index: [...PIPELINE, 'repo', 'physical', 'jobs'],
+  /** Parses flags, calls one job, prints. */
+  cli: [...PIPELINE, 'repo', 'physical', 'jobs', 'ui', 'index'],
 };
 
 /**
@@ -55,6 +60,8 @@ const REPO_LAYERS: Record<string, readonly string[]> = {
   lock: [...REPO_BELOW, 'repository'],
   snapshot: [...REPO_BELOW, 'repository', 'lock'],
   maintenance: [...REPO_BELOW, 'repository', 'lock', 'snapshot'],
+  /** Questions over snapshot trees (find, history), answered from the cache where it can. */
+  query: [...REPO_BELOW, 'repository', 'snapshot'],
 };
 
 /**
