@@ -14,6 +14,7 @@ import { prestartPool, WriteSession } from '../../repo/content/write-session.js'
 import type { ObjectStore } from '../../repo/storage/object-store.js';
 import { S3Store } from '../../repo/storage/s3.js';
 import { Archiver, type DirMeta } from '../../repo/snapshot/archiver.js';
+import { globMatcher } from '../../repo/snapshot/glob.js';
 import { listSnapshots, resolveSnapshot, shortId, type SnapshotRef } from '../../repo/snapshot/snapshots.js';
 import { commandEntry, type CommandSource } from '../../source/command.js';
 import { fileEntryFor, readDirectory } from '../../source/dir.js';
@@ -54,27 +55,6 @@ interface SnapshotOptions extends RepoOptions {
 const REPO_READ_BYTES = 1024 * 1024;
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
-/** `*` (not `/`), `**` (anything), `?`; matched against the whole path or the last component. */
-export function globMatcher(patterns: readonly string[]): (path: string) => boolean {
-  const regexes = patterns.map((p) => {
-    let re = '';
-    for (let i = 0; i < p.length; i++) {
-      const c = p[i] as string;
-      if (c === '*' && p[i + 1] === '*') {
-        re += '.*';
-        i += 1;
-      } else if (c === '*') re += '[^/]*';
-      else if (c === '?') re += '[^/]';
-      else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-    }
-    return new RegExp(`^${re}$`);
-  });
-  return (path) => {
-    const base = path.slice(path.lastIndexOf('/') + 1);
-    return regexes.some((r) => r.test(path) || r.test(base));
-  };
-}
 
 async function dirMeta(path: string): Promise<DirMeta> {
   const st = await lstat(path);
