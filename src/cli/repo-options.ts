@@ -4,15 +4,14 @@
  * locking, and turning a session into a repository, a lock and a clean shutdown.
  */
 import { readFileSync } from 'node:fs';
-import { homedir, hostname, userInfo } from 'node:os';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { parseKdfParams, type ScryptParams } from '../repo/keys.js';
-import { RepoLock } from '../repo/lock.js';
-import { type ClientInfo, Repository } from '../repo/repository.js';
+import { clientInfo, type OpenedRepository, openRepository as openRepositoryJob, openStore as openStoreAt } from '../jobs/repository/open.js';
+import type { ClientInfo } from '../repo/repository.js';
 import type { ObjectStore } from '../repo/storage/object-store.js';
-import { closeObjectStore, openObjectStore } from '../repo/storage/open.js';
 import type { S3StoreOptions } from '../repo/storage/s3.js';
 import type { CliContext } from './context.js';
 import { warn } from './log.js';
@@ -75,7 +74,7 @@ export function s3Options(ctx: CliContext, options: RepoOptions): S3StoreOptions
 
 /** Opens the repository's store (with `create`, makes the directory or bucket a new repository needs). */
 export function openStore(ctx: CliContext, options: RepoOptions, create = false): Promise<ObjectStore> {
-  return openObjectStore(repoLocation(ctx, options), { s3: s3Options(ctx, options) }, create);
+  return openStoreAt({ location: repoLocation(ctx, options), s3: s3Options(ctx, options) }, create);
 }
 
 function firstLine(text: string): string {
@@ -143,21 +142,20 @@ export function kdfParams(ctx: CliContext, option: string | undefined): ScryptPa
   return text === undefined || text === '' ? undefined : parseKdfParams(text);
 }
 
-export function clientInfo(ctx: CliContext, options: RepoOptions, host?: string): ClientInfo {
-  let cacheDir: string | undefined;
-  if (options.cache !== false) {
-    cacheDir =
-      options.cacheDir ??
-      ctx.env.SLUICE_CACHE_DIR ??
-      join(ctx.env.XDG_CACHE_HOME ?? join(ctx.env.HOME ?? homedir(), '.cache'), 'sluice');
-  }
-  let user = ctx.env.USER ?? '';
-  try {
-    user = userInfo().username;
-  } catch {
-    // keep $USER
-  }
-  return { host: host ?? hostname(), user, now: () => new Date(), ...(cacheDir === undefined ? {} : { cacheDir }) };
+/** The cache directory the options and environment choose (undefined with --no-cache). */
+export function cacheDir(ctx: CliContext, options: RepoOptions): string | undefined {
+  if (options.cache === false) return undefined;
+  return options.cacheDir ?? ctx.env.SLUICE_CACHE_DIR ?? join(ctx.env.XDG_CACHE_HOME ?? join(ctx.env.HOME ?? homedir(), '.cache'), 'sluice');
+}
+
+/** $USER when the OS knows no name for this user. */
+function userName(ctx: CliContext): string {
+  const user = clientInfo().user;
+  return user === '' ? (ctx.env.USER ?? '') : user;
+}
+
+export function repoClientInfo(ctx: CliContext, options: RepoOptions, host?: string): ClientInfo {
+  return clientInfo({ user: userName(ctx), ...(host === undefined ? {} : { host }) }, cacheDir(ctx, options));
 }
 
 /** `30s`, `5m`, `2h`, `1d`, `500ms`, or plain seconds → milliseconds. */
@@ -168,56 +166,28 @@ export function parseDuration(text: string, option: string): number {
   return Math.round(Number(m[1]) * unit);
 }
 
-export interface OpenedRepo {
-  repo: Repository;
-  lock: RepoLock | undefined;
-  close(): Promise<void>;
-}
-
-/** Opens the repository, unlocks it with the password, and takes a lock unless `lock` is 'none'. */
+/** Opens the repository, unlocks it with the password (asked only once it is known to exist), and takes a lock unless `lock` is 'none'. */
 export async function openRepository(
   ctx: CliContext,
   options: RepoOptions,
   lock: { exclusive: boolean; purpose: string } | 'none',
   extra: { host?: string; store?: ObjectStore } = {},
-): Promise<OpenedRepo> {
-  const store = extra.store ?? (await openStore(ctx, options));
-  const ownStore = extra.store === undefined;
-  const client = clientInfo(ctx, options, extra.host);
-  let repo: Repository;
-  try {
-    if (!(await Repository.exists(store))) {
-      // Same error Repository.open gives, before asking for a password that cannot be checked.
-      await Repository.open(store, '', client);
-    }
-    const password = await readPassword(ctx, options);
-    repo = await Repository.open(store, password, client);
-  } catch (err) {
-    if (ownStore) closeObjectStore(store);
-    throw err;
-  }
-  let held: RepoLock | undefined;
-  if (lock !== 'none') {
-    held = await RepoLock.acquire(repo, {
-      exclusive: lock.exclusive,
-      purpose: lock.purpose,
-      pid: process.pid,
-      retryMs: parseDuration(options.retryLock ?? '0', '--retry-lock'),
-      onWait: (holder) => warn(ctx, `repository is locked by ${holder.purpose} (pid ${holder.pid} on ${holder.host}); waiting`),
-      onStale: (other) => warn(ctx, `ignoring a stale lock of ${other.purpose} (pid ${other.pid} on ${other.host}, ${other.time})`),
-    });
-  }
-  return {
-    repo,
-    lock: held,
-    close: async () => {
-      try {
-        await held?.release();
-      } finally {
-        if (ownStore) closeObjectStore(store);
-      }
-    },
-  };
+): Promise<OpenedRepository> {
+  const location = extra.store === undefined ? repoLocation(ctx, options) : extra.store.location;
+  const s3 = s3Options(ctx, options);
+  const retryLockMs = parseDuration(options.retryLock ?? '0', '--retry-lock');
+  const cache = cacheDir(ctx, options);
+  return openRepositoryJob({
+    location,
+    s3,
+    password: () => readPassword(ctx, options),
+    ...(cache === undefined ? {} : { cacheDir: cache }),
+    ...(lock === 'none' ? { lock: 'none' } : { lock: lock.exclusive ? 'exclusive' : 'shared', purpose: lock.purpose }),
+    retryLockMs,
+    client: { user: userName(ctx), ...(extra.host === undefined ? {} : { host: extra.host }) },
+    ...(extra.store === undefined ? {} : { store: extra.store }),
+    onWarning: (message) => warn(ctx, message),
+  });
 }
 
 /** Writes one JSON document (and a newline) to stdout. */

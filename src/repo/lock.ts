@@ -40,7 +40,8 @@ export class LockedError extends SluiceError {
 export interface LockOptions {
   exclusive: boolean;
   purpose: string;
-  pid: number;
+  /** The holder's process id (default: this process). */
+  pid?: number;
   /** How long to keep retrying when locked (ms; 0: fail at once). */
   retryMs?: number;
   staleMs?: number;
@@ -143,7 +144,7 @@ export class RepoLock {
     this.#id = await this.repo.writeObject(
       ObjectKind.lock,
       Names.lock,
-      encodeLock({ host: c.host, user: c.user, pid: this.options.pid, time: c.now().toISOString(), exclusive: this.options.exclusive, purpose: this.options.purpose }),
+      encodeLock({ host: c.host, user: c.user, pid: this.options.pid ?? process.pid, time: c.now().toISOString(), exclusive: this.options.exclusive, purpose: this.options.purpose }),
     );
   }
 

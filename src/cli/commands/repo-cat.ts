@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { Meter } from '../../filter/meter.js';
 import { readFile } from '../../repo/snapshot/file-reader.js';
-import { CryptoPool } from '../../repo/workers/crypto-pool.js';
+import type { CryptoPool } from '../../repo/workers/crypto-pool.js';
+import { cryptoPoolFor } from '../../jobs/repository/crypto-pool.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { addRepoOptions, openRepository, type RepoOptions } from '../repo-options.js';
@@ -45,7 +46,7 @@ export const catCommand: CommandModule = {
         const { repo } = opened;
         const { node, path: at } = await resolveRef(repo, snapshot, options.host === undefined ? {} : { host: options.host }, path);
         if (node.type !== 'file') throw new UsageError(`/${at} is ${node.type === 'dir' ? 'a directory' : 'a symlink'}; cat writes files and streams (use restore for directories)`);
-        pool = new CryptoPool({ setup: { keys: repo.workerKeys }, sealers: 2 });
+        pool = cryptoPoolFor(repo);
         const data = readFile(repo, pool, node, `/${at}`, { concurrency: parseCount(options.concurrency, '--concurrency', 1, 256), signal: ctx.signal });
         if (options.verifyOnly === true) {
           for await (const _ of data) {

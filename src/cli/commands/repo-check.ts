@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { IntegrityError, SluiceError, UsageError } from '../../errors.js';
 import { checkRepository, type ReadDataSelection } from '../../repo/maintenance/check.js';
-import { CryptoPool } from '../../repo/workers/crypto-pool.js';
+import type { CryptoPool } from '../../repo/workers/crypto-pool.js';
+import { cryptoPoolFor } from '../../jobs/repository/crypto-pool.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
@@ -54,7 +55,7 @@ export const checkCommand: CommandModule = {
       const readData = options.readData === true ? ({ kind: 'all' } as const) : options.readDataSubset === undefined ? undefined : parseSubset(options.readDataSubset);
       const opened = await openRepository(ctx, { ...options, cache: options.withCache === true ? options.cache : false }, { exclusive: false, purpose: 'check' });
       const { repo } = opened;
-      const pool = readData === undefined ? undefined : new CryptoPool({ setup: { keys: repo.workerKeys }, sealers: 2 });
+      const pool = readData === undefined ? undefined : cryptoPoolFor(repo);
       try {
         const report = await checkRepository(repo, {
           ...(readData === undefined ? {} : { readData }),

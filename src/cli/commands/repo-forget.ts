@@ -7,7 +7,8 @@ import { Names } from '../../repo/format.js';
 import { RepoLock } from '../../repo/lock.js';
 import { deleteObjects } from '../../repo/storage/object-store.js';
 import { listSnapshots, matchesFilter, resolveSnapshot, shortId, type SnapshotRef } from '../../repo/snapshot/snapshots.js';
-import { CryptoPool } from '../../repo/workers/crypto-pool.js';
+import type { CryptoPool } from '../../repo/workers/crypto-pool.js';
+import { cryptoPoolFor } from '../../jobs/repository/crypto-pool.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
@@ -118,7 +119,7 @@ export const forgetCommand: CommandModule = {
           await opened.close();
           const exclusive = await RepoLock.acquire(repo, { exclusive: true, purpose: 'prune', pid: process.pid, retryMs: parseDuration(options.retryLock ?? '0', '--retry-lock') });
           try {
-            pool = new CryptoPool({ setup: { keys: repo.workerKeys }, sealers: 2 });
+            pool = cryptoPoolFor(repo);
             const maxUnused = Number(options.maxUnused.replace(/%$/, '')) / 100;
             const report = await prune(repo, { pool, maxUnused, onProgress: (m) => info(ctx, m) });
             if (options.json !== true) printPruneReport(ctx, report);

@@ -8,7 +8,7 @@ import { closeObjectStore, parseRepoLocation } from '../../repo/storage/open.js'
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
-import { addRepoOptions, clientInfo, kdfParams, openStore, printJson, readInitPassword, repoLocation, type RepoOptions } from '../repo-options.js';
+import { addRepoOptions, kdfParams, openStore, printJson, readInitPassword, repoClientInfo, repoLocation, type RepoOptions } from '../repo-options.js';
 import { parseSize } from '../units.js';
 
 interface InitOptions extends RepoOptions {
@@ -57,7 +57,7 @@ export const initCommand: CommandModule = {
         const password = await readInitPassword(ctx, options);
         if (store instanceof LocalDirStore) await store.create();
         const repo = await Repository.init(store, password, {
-          ...clientInfo(ctx, options),
+          ...repoClientInfo(ctx, options),
           compressionLevel,
           ...(kdf === undefined ? {} : { kdf }),
           ...(packSize === undefined ? {} : { packSize }),

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { prune, type PruneReport } from '../../repo/maintenance/prune.js';
-import { CryptoPool } from '../../repo/workers/crypto-pool.js';
+import type { CryptoPool } from '../../repo/workers/crypto-pool.js';
+import { cryptoPoolFor } from '../../jobs/repository/crypto-pool.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
@@ -44,7 +45,7 @@ export const pruneCommand: CommandModule = {
       if (!Number.isFinite(maxUnused) || maxUnused < 0 || maxUnused > 1) throw new UsageError(`--max-unused: "${options.maxUnused}" is not a percentage`);
       const opened = await openRepository(ctx, options, { exclusive: true, purpose: 'prune' });
       const { repo } = opened;
-      const pool = new CryptoPool({ setup: { keys: repo.workerKeys }, sealers: 2 });
+      const pool = cryptoPoolFor(repo);
       try {
         const report = await prune(repo, {
           pool,

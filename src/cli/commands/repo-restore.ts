@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { restoreTree } from '../../repo/snapshot/restore.js';
 import { shortId } from '../../repo/snapshot/snapshots.js';
-import { CryptoPool } from '../../repo/workers/crypto-pool.js';
+import type { CryptoPool } from '../../repo/workers/crypto-pool.js';
+import { cryptoPoolFor } from '../../jobs/repository/crypto-pool.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
@@ -48,7 +49,7 @@ export const restoreCommand: CommandModule = {
       try {
         const { repo } = opened;
         const { ref, node } = await resolveRef(repo, snapshot, options.host === undefined ? {} : { host: options.host });
-        pool = new CryptoPool({ setup: { keys: repo.workerKeys }, sealers: 2 });
+        pool = cryptoPoolFor(repo);
         const stats = await restoreTree(repo, pool, node, options.target, {
           include: options.include,
           overwrite: options.overwrite === true,
