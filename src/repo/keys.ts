@@ -232,3 +232,8 @@ export async function unlock(store: ObjectStore, passphrase: string, hint?: stri
 export function describeKey(k: KeyFile): KeyInfo {
   return { id: k.id, created: k.created, host: k.host, user: k.user, kdf: { N: k.kdf.N, r: k.kdf.r, p: k.kdf.p } };
 }
+
+/** Deletes a key file: its password no longer opens the repository. */
+export function deleteKeyFile(store: ObjectStore, id: string): Promise<void> {
+  return store.delete(Names.key(id));
+}

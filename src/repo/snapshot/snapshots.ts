@@ -5,6 +5,7 @@
 import { FormatError, SluiceError, UsageError } from '../../errors.js';
 import { idFromName, Limits, Names, ObjectKind } from '../format.js';
 import type { Repository } from '../repository.js';
+import { deleteObjects } from '../storage/object-store.js';
 import { forEachLimit } from '../util/parallel.js';
 
 export interface SnapshotSummary {
@@ -181,4 +182,9 @@ export function resolveSnapshot(all: readonly SnapshotRef[], ref: string, filter
 
 export function shortId(id: string): string {
   return id.slice(0, 8);
+}
+
+/** Deletes snapshot objects (their data stays until prune finds it unused). */
+export function deleteSnapshots(repo: Repository, ids: readonly string[]): Promise<void> {
+  return deleteObjects(repo.store, ids.map((id) => Names.snapshot(id)));
 }
