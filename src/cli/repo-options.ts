@@ -149,7 +149,7 @@ export function cacheDir(ctx: CliContext, options: RepoOptions): string | undefi
 }
 
 /** $USER when the OS knows no name for this user. */
-function userName(ctx: CliContext): string {
+export function userName(ctx: CliContext): string {
   const user = clientInfo().user;
   return user === '' ? (ctx.env.USER ?? '') : user;
 }

@@ -3,15 +3,11 @@
  * id checked, the length and SHA-256 checked at the end (exit status 4 on any mismatch).
  */
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
+import { openFile } from '../../jobs/repository/browse.js';
 import { Meter } from '../../filter/meter.js';
-import { readFile } from '../../repo/snapshot/file-reader.js';
-import type { CryptoPool } from '../../repo/workers/crypto-pool.js';
-import { cryptoPoolFor } from '../../jobs/repository/crypto-pool.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { addRepoOptions, openRepository, type RepoOptions } from '../repo-options.js';
-import { resolveRef } from '../snapshot-ref.js';
 import { addStreamOutputOptions, sendToStdout, type StreamOutputOptions } from '../stream-output.js';
 import { parseCount } from '../units.js';
 
@@ -40,14 +36,10 @@ export const catCommand: CommandModule = {
       .option('--concurrency <n>', 'chunks fetched and decrypted at once', '8')
       .option('--host <name>', 'with "latest": the newest snapshot of this host');
     addStreamOutputOptions(addRepoOptions(command)).action(async (snapshot: string, path: string | undefined, options: CatOptions) => {
+      const concurrency = parseCount(options.concurrency, '--concurrency', 1, 256);
       const opened = await openRepository(ctx, options, 'none');
-      let pool: CryptoPool | undefined;
       try {
-        const { repo } = opened;
-        const { node, path: at } = await resolveRef(repo, snapshot, options.host === undefined ? {} : { host: options.host }, path);
-        if (node.type !== 'file') throw new UsageError(`/${at} is ${node.type === 'dir' ? 'a directory' : 'a symlink'}; cat writes files and streams (use restore for directories)`);
-        pool = cryptoPoolFor(repo);
-        const data = readFile(repo, pool, node, `/${at}`, { concurrency: parseCount(options.concurrency, '--concurrency', 1, 256), signal: ctx.signal });
+        const { data } = await openFile(opened.repo, snapshot, { ...(path === undefined ? {} : { path }), ...(options.host === undefined ? {} : { host: options.host }), concurrency, signal: ctx.signal });
         if (options.verifyOnly === true) {
           for await (const _ of data) {
             // read and verified
@@ -56,7 +48,6 @@ export const catCommand: CommandModule = {
         }
         await sendToStdout(ctx, data, new Meter(), options);
       } finally {
-        await pool?.close();
         await opened.close();
       }
     });

@@ -1,9 +1,8 @@
 /** `sluice check [--read-data | --read-data-subset=N%|n/t]`: verifies the repository. */
 import type { Command } from 'commander';
-import { IntegrityError, SluiceError, UsageError } from '../../errors.js';
-import { checkRepository, type ReadDataSelection } from '../../repo/maintenance/check.js';
-import type { CryptoPool } from '../../repo/workers/crypto-pool.js';
-import { cryptoPoolFor } from '../../jobs/repository/crypto-pool.js';
+import { UsageError } from '../../errors.js';
+import { check, checkFailure } from '../../jobs/repository/maintenance.js';
+import type { ReadDataSelection } from '../../repo/maintenance/check.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
@@ -54,12 +53,9 @@ export const checkCommand: CommandModule = {
     addRepoOptions(command).action(async (options: CheckOptions) => {
       const readData = options.readData === true ? ({ kind: 'all' } as const) : options.readDataSubset === undefined ? undefined : parseSubset(options.readDataSubset);
       const opened = await openRepository(ctx, { ...options, cache: options.withCache === true ? options.cache : false }, { exclusive: false, purpose: 'check' });
-      const { repo } = opened;
-      const pool = readData === undefined ? undefined : cryptoPoolFor(repo);
       try {
-        const report = await checkRepository(repo, {
+        const report = await check(opened.repo, {
           ...(readData === undefined ? {} : { readData }),
-          ...(pool === undefined ? {} : { pool }),
           onProgress: (m) => {
             if (options.quiet !== true && options.json !== true) info(ctx, m);
           },
@@ -76,14 +72,10 @@ export const checkCommand: CommandModule = {
             );
           }
         }
-        if (report.problems.length > 0) {
-          const integrity = report.problems.some((p) => p.kind === 'integrity');
-          const message = `check found ${report.problems.length} problem(s)`;
-          throw integrity ? new IntegrityError('E_CHECK_FAILED', message) : new SluiceError('E_CHECK_FAILED', message);
-        }
+        const failure = checkFailure(report);
+        if (failure !== undefined) throw failure;
         if (options.quiet !== true && options.json !== true) info(ctx, 'no errors were found');
       } finally {
-        await pool?.close();
         await opened.close();
       }
     });

@@ -1,14 +1,13 @@
 /** `sluice copy --from-repo SRC [--repo DST] [--tag T] [--host H] [ID|latest ...]`: copies snapshots between repositories. */
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { copySnapshots } from '../../repo/maintenance/copy.js';
-import { listSnapshots, matchesFilter, resolveSnapshot, shortId, type SnapshotRef } from '../../repo/snapshot/snapshots.js';
+import { copySnapshots } from '../../jobs/repository/copy.js';
+import { shortId } from '../../repo/snapshot/snapshots.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
 import { addRepoOptions, openRepository, printJson, type RepoOptions } from '../repo-options.js';
-import { formatBytes } from '../units.js';
-import { uploadConnections } from './repo-snapshot.js';
+import { formatBytes, parseCount } from '../units.js';
 
 interface CopyCliOptions extends RepoOptions {
   fromRepo?: string;
@@ -61,16 +60,11 @@ export const copyCommand: CommandModule = {
       try {
         const target = await openRepository(ctx, options, { exclusive: false, purpose: 'copy' });
         try {
-          const filter = { tags: options.tag.flatMap((t) => t.split(',')).filter((t) => t !== ''), ...(options.host === undefined ? {} : { host: options.host }) };
-          const all = await listSnapshots(source.repo);
-          let selected: SnapshotRef[];
-          if (refs.length === 0) selected = all.filter((s) => matchesFilter(s.snapshot, filter));
-          else {
-            const byId = new Map(refs.map((r) => resolveSnapshot(all, r, filter)).map((s) => [s.id, s]));
-            selected = [...byId.values()];
-          }
-          const report = await copySnapshots(source.repo, target.repo, selected, {
-            uploads: uploadConnections(options.uploadConnections, target.repo.store),
+          const report = await copySnapshots(source.repo, target.repo, {
+            snapshots: refs,
+            tags: options.tag.flatMap((t) => t.split(',')).filter((t) => t !== ''),
+            ...(options.host === undefined ? {} : { host: options.host }),
+            ...(options.uploadConnections === undefined ? {} : { uploads: parseCount(options.uploadConnections, '--upload-connections', 1, 64) }),
             onSnapshot: ({ source: s, copied }) => {
               if (options.json === true) return;
               if (copied === undefined) info(ctx, `snapshot ${shortId(s.id)} of ${s.snapshot.time} is in the target already`);

@@ -1,14 +1,9 @@
 /** `sluice forget [SNAPSHOT...] [--keep-…] [--prune]`: removes snapshots by id or by a retention policy. */
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { applyPolicy, type GroupBy, type KeepPolicy, policyIsEmpty } from '../../repo/maintenance/forget.js';
-import { prune } from '../../repo/maintenance/prune.js';
-import { Names } from '../../repo/format.js';
-import { RepoLock } from '../../repo/lock.js';
-import { deleteObjects } from '../../repo/storage/object-store.js';
-import { listSnapshots, matchesFilter, resolveSnapshot, shortId, type SnapshotRef } from '../../repo/snapshot/snapshots.js';
-import type { CryptoPool } from '../../repo/workers/crypto-pool.js';
-import { cryptoPoolFor } from '../../jobs/repository/crypto-pool.js';
+import { forget } from '../../jobs/repository/maintenance.js';
+import { type GroupBy, type KeepPolicy, policyIsEmpty } from '../../repo/maintenance/forget.js';
+import { shortId } from '../../repo/snapshot/snapshots.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
@@ -82,53 +77,51 @@ export const forgetCommand: CommandModule = {
       if (options.keepTag.length > 0) policy.tags = options.keepTag;
       const groupBy = options.groupBy as GroupBy;
       if (!['host,paths', 'host', 'paths', 'none'].includes(groupBy)) throw new UsageError(`--group-by: "${options.groupBy}" is not host,paths, host, paths or none`);
+      // Refused before the password is asked; the job checks the same.
       if (ids.length > 0 && !policyIsEmpty(policy)) throw new UsageError('give snapshot ids or --keep-* rules, not both');
       if (ids.length === 0 && policyIsEmpty(policy)) throw new UsageError('nothing to do: give snapshot ids or at least one --keep-* rule (forget never removes everything by default)');
+      const retryLockMs = parseDuration(options.retryLock ?? '0', '--retry-lock');
 
       const opened = await openRepository(ctx, options, { exclusive: false, purpose: 'forget' });
-      const { repo } = opened;
-      let pool: CryptoPool | undefined;
       try {
-        const all = await listSnapshots(repo);
-        let remove: SnapshotRef[];
-        let decisions;
-        if (ids.length > 0) {
-          remove = ids.map((id) => resolveSnapshot(all, id));
-        } else {
-          const candidates = all.filter((s) => matchesFilter(s.snapshot, { tags: options.tag, ...(options.host === undefined ? {} : { host: options.host }) }));
-          decisions = applyPolicy(candidates, policy, groupBy);
-          remove = decisions.flatMap((d) => d.remove);
-        }
-        if (options.json === true) {
-          printJson(ctx, {
-            dryRun: options.dryRun === true,
-            groups: decisions?.map((d) => ({ group: d.group, keep: d.keep.map((k) => ({ id: k.ref.id, time: k.ref.snapshot.time, reasons: k.reasons })), remove: d.remove.map((r) => ({ id: r.id, time: r.snapshot.time })) })),
-            removed: remove.map((r) => r.id),
-          });
-        } else {
-          for (const d of decisions ?? []) {
-            info(ctx, `${d.group === '' ? 'all snapshots' : d.group}: keep ${d.keep.length}, remove ${d.remove.length}`);
-            for (const k of d.keep) info(ctx, `  keep   ${shortId(k.ref.id)}  ${k.ref.snapshot.time}  (${k.reasons.join(', ')})`);
-            for (const r of d.remove) info(ctx, `  remove ${shortId(r.id)}  ${r.snapshot.time}`);
-          }
-        }
-        if (options.dryRun === true) return;
-        await deleteObjects(repo.store, remove.map((r) => Names.snapshot(r.id)));
-        if (options.json !== true) info(ctx, `removed ${remove.length} snapshot(s)`);
-        if (options.prune === true && remove.length > 0) {
-          await opened.close();
-          const exclusive = await RepoLock.acquire(repo, { exclusive: true, purpose: 'prune', pid: process.pid, retryMs: parseDuration(options.retryLock ?? '0', '--retry-lock') });
-          try {
-            pool = cryptoPoolFor(repo);
-            const maxUnused = Number(options.maxUnused.replace(/%$/, '')) / 100;
-            const report = await prune(repo, { pool, maxUnused, onProgress: (m) => info(ctx, m) });
-            if (options.json !== true) printPruneReport(ctx, report);
-          } finally {
-            await exclusive.release();
-          }
-        }
+        const result = await forget(opened.repo, {
+          ids,
+          policy,
+          tags: options.tag,
+          ...(options.host === undefined ? {} : { host: options.host }),
+          groupBy,
+          dryRun: options.dryRun === true,
+          ...(options.prune === true
+            ? {
+                prune: {
+                  maxUnused: Number(options.maxUnused.replace(/%$/, '')) / 100,
+                  onProgress: (m: string) => info(ctx, m),
+                  retryLockMs,
+                  ...(opened.lock === undefined ? {} : { lock: opened.lock }),
+                },
+              }
+            : {}),
+          onPlan: ({ groups, remove }) => {
+            if (options.json === true) {
+              printJson(ctx, {
+                dryRun: options.dryRun === true,
+                groups: groups?.map((d) => ({ group: d.group, keep: d.keep.map((k) => ({ id: k.ref.id, time: k.ref.snapshot.time, reasons: k.reasons })), remove: d.remove.map((r) => ({ id: r.id, time: r.snapshot.time })) })),
+                removed: remove.map((r) => r.id),
+              });
+              return;
+            }
+            for (const d of groups ?? []) {
+              info(ctx, `${d.group === '' ? 'all snapshots' : d.group}: keep ${d.keep.length}, remove ${d.remove.length}`);
+              for (const k of d.keep) info(ctx, `  keep   ${shortId(k.ref.id)}  ${k.ref.snapshot.time}  (${k.reasons.join(', ')})`);
+              for (const r of d.remove) info(ctx, `  remove ${shortId(r.id)}  ${r.snapshot.time}`);
+            }
+          },
+          onRemoved: (removed) => {
+            if (options.json !== true) info(ctx, `removed ${removed.length} snapshot(s)`);
+          },
+        });
+        if (result.prune !== undefined && options.json !== true) printPruneReport(ctx, result.prune);
       } finally {
-        await pool?.close();
         await opened.close();
       }
     });

@@ -1,14 +1,11 @@
 /** `sluice init`: creates an empty repository (a master key wrapped by the password, and the config). */
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { toHex } from '../../repo/crypto/blob-id.js';
-import { Repository, RepositoryExistsError } from '../../repo/repository.js';
-import { LocalDirStore } from '../../repo/storage/local.js';
-import { closeObjectStore, parseRepoLocation } from '../../repo/storage/open.js';
+import { initRepository } from '../../jobs/repository/init.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
-import { addRepoOptions, kdfParams, openStore, printJson, readInitPassword, repoClientInfo, repoLocation, type RepoOptions } from '../repo-options.js';
+import { addRepoOptions, cacheDir, kdfParams, printJson, readInitPassword, repoLocation, type RepoOptions, s3Options, userName } from '../repo-options.js';
 import { parseSize } from '../units.js';
 
 interface InitOptions extends RepoOptions {
@@ -48,26 +45,19 @@ export const initCommand: CommandModule = {
       const kdf = kdfParams(ctx, options.kdf);
       const packSize = options.packSize === undefined ? undefined : parseSize(options.packSize, '--pack-size');
       const compressionLevel = parseCompression(options.compression);
-      // An S3 bucket is made and probed now (the probe refuses a server without create-once writes);
-      // a local directory only once the password is confirmed, so a mismatch leaves nothing behind.
-      const local = parseRepoLocation(repoLocation(ctx, options)).kind === 'local';
-      const store = await openStore(ctx, options, !local);
-      try {
-        if (await Repository.exists(store)) throw new RepositoryExistsError(store.location);
-        const password = await readInitPassword(ctx, options);
-        if (store instanceof LocalDirStore) await store.create();
-        const repo = await Repository.init(store, password, {
-          ...repoClientInfo(ctx, options),
-          compressionLevel,
-          ...(kdf === undefined ? {} : { kdf }),
-          ...(packSize === undefined ? {} : { packSize }),
-        });
-        const where = store instanceof LocalDirStore ? store.root : store.location;
-        if (options.json === true) printJson(ctx, { id: toHex(repo.config.id), location: where });
-        else info(ctx, `created repository ${repo.id.slice(0, 10)} at ${where}`);
-      } finally {
-        closeObjectStore(store);
-      }
+      const cache = cacheDir(ctx, options);
+      const created = await initRepository({
+        location: repoLocation(ctx, options),
+        s3: s3Options(ctx, options),
+        password: () => readInitPassword(ctx, options),
+        compressionLevel,
+        ...(kdf === undefined ? {} : { kdf }),
+        ...(packSize === undefined ? {} : { packSize }),
+        client: { user: userName(ctx) },
+        ...(cache === undefined ? {} : { cacheDir: cache }),
+      });
+      if (options.json === true) printJson(ctx, { id: created.id, location: created.location });
+      else info(ctx, `created repository ${created.id.slice(0, 10)} at ${created.location}`);
     });
   },
 };

@@ -1,8 +1,6 @@
 /** `sluice key list|add|passwd|remove`: manage the passwords (key files) of a repository. */
 import type { Command } from 'commander';
-import { SluiceError, UsageError } from '../../errors.js';
-import { Names } from '../../repo/format.js';
-import { describeKey, listKeyIds, readKeyFile } from '../../repo/keys.js';
+import { addKey, changePassword, listKeys, removeKey } from '../../jobs/repository/keys.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
@@ -21,8 +19,7 @@ export const keyCommand: CommandModule = {
     addRepoOptions(key.command('list').summary('list the key files').option('--json', 'print JSON')).action(async (options: KeyOptions) => {
       const opened = await openRepository(ctx, options, 'none');
       try {
-        const keys = [];
-        for (const id of await listKeyIds(opened.repo.store)) keys.push({ ...describeKey(await readKeyFile(opened.repo.store, id)), current: id === opened.repo.keyId });
+        const keys = await listKeys(opened.repo);
         if (options.json === true) printJson(ctx, keys);
         else {
           const rows = [[' ', 'ID', 'User', 'Host', 'Created', 'KDF']];
@@ -40,8 +37,8 @@ export const keyCommand: CommandModule = {
     withNew(key.command('add').summary('add a password (a new key file for the same master key)')).action(async (options: KeyOptions) => {
       const opened = await openRepository(ctx, options, 'none');
       try {
-        const password = await readNewPassword(ctx, options.newPasswordFile, 'no key was added');
-        const id = await opened.repo.addKey(password, kdfParams(ctx, options.kdf));
+        const kdf = kdfParams(ctx, options.kdf);
+        const id = await addKey(opened.repo, () => readNewPassword(ctx, options.newPasswordFile, 'no key was added'), kdf === undefined ? {} : { kdf });
         info(ctx, `added key ${id.slice(0, 8)}`);
       } finally {
         await opened.close();
@@ -50,10 +47,9 @@ export const keyCommand: CommandModule = {
     withNew(key.command('passwd').summary('change the password used to open the repository')).action(async (options: KeyOptions) => {
       const opened = await openRepository(ctx, options, 'none');
       try {
-        const password = await readNewPassword(ctx, options.newPasswordFile, 'the password was not changed');
-        const id = await opened.repo.addKey(password, kdfParams(ctx, options.kdf));
-        await opened.repo.store.delete(Names.key(opened.repo.keyId));
-        info(ctx, `replaced key ${opened.repo.keyId.slice(0, 8)} with ${id.slice(0, 8)}`);
+        const kdf = kdfParams(ctx, options.kdf);
+        const { removed, added } = await changePassword(opened.repo, () => readNewPassword(ctx, options.newPasswordFile, 'the password was not changed'), kdf === undefined ? {} : { kdf });
+        info(ctx, `replaced key ${removed.slice(0, 8)} with ${added.slice(0, 8)}`);
       } finally {
         await opened.close();
       }
@@ -61,11 +57,7 @@ export const keyCommand: CommandModule = {
     addRepoOptions(key.command('remove').summary('remove a key file (not the one in use)').argument('<id>', 'key id prefix')).action(async (prefix: string, options: KeyOptions) => {
       const opened = await openRepository(ctx, options, 'none');
       try {
-        const matches = (await listKeyIds(opened.repo.store)).filter((id) => id.startsWith(prefix));
-        if (matches.length !== 1) throw new UsageError(`"${prefix}" matches ${matches.length} keys`);
-        const id = matches[0] as string;
-        if (id === opened.repo.keyId) throw new SluiceError('E_KEY_IN_USE', 'refusing to remove the key this password opened (use another password, or `key passwd`)');
-        await opened.repo.store.delete(Names.key(id));
+        const id = await removeKey(opened.repo, prefix);
         info(ctx, `removed key ${id.slice(0, 8)}`);
       } finally {
         await opened.close();

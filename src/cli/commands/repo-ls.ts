@@ -1,12 +1,11 @@
 /** `sluice ls SNAPSHOT[:PATH]`: lists the entries of a snapshot (recursively). */
 import type { Command } from 'commander';
+import { listTree } from '../../jobs/repository/browse.js';
 import { shortId } from '../../repo/snapshot/snapshots.js';
 import type { TreeNode } from '../../repo/snapshot/tree.js';
-import { loadTree, walkTree } from '../../repo/snapshot/walker.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { addRepoOptions, openRepository, type RepoOptions } from '../repo-options.js';
-import { resolveRef } from '../snapshot-ref.js';
 
 interface LsOptions extends RepoOptions {
   long?: boolean;
@@ -52,9 +51,12 @@ export const lsCommand: CommandModule = {
     addRepoOptions(command).action(async (snapshot: string, path: string | undefined, options: LsOptions) => {
       const opened = await openRepository(ctx, options, 'none');
       try {
-        const { repo } = opened;
-        const { ref, path: at, node } = await resolveRef(repo, snapshot, options.host === undefined ? {} : { host: options.host }, path);
-        const print = (p: string, n: TreeNode): void => {
+        const listing = await listTree(opened.repo, snapshot, { ...(path === undefined ? {} : { path }), ...(options.host === undefined ? {} : { host: options.host }), recursive: options.recursive });
+        if (options.json === true) {
+          const ref = listing.snapshot;
+          ctx.stdout.write(`${JSON.stringify({ snapshot: ref.id, short_id: shortId(ref.id), time: ref.snapshot.time, path: `/${listing.path}` })}\n`);
+        }
+        for await (const { path: p, node: n } of listing.entries) {
           if (options.json === true) {
             ctx.stdout.write(`${JSON.stringify(jsonNode(p, n))}\n`);
           } else if (options.long === true) {
@@ -65,19 +67,6 @@ export const lsCommand: CommandModule = {
           } else {
             ctx.stdout.write(`/${p}${n.type === 'dir' ? '/' : ''}\n`);
           }
-        };
-        if (options.json === true) {
-          ctx.stdout.write(`${JSON.stringify({ snapshot: ref.id, short_id: shortId(ref.id), time: ref.snapshot.time, path: `/${at}` })}\n`);
-        }
-        if (node.type !== 'dir') {
-          print(at, node);
-          return;
-        }
-        if (at !== '') print(at, node);
-        if (options.recursive) {
-          for await (const item of walkTree(repo, node.subtree, at)) print(item.path, item.node);
-        } else {
-          for (const n of (await loadTree(repo, node.subtree)).nodes) print(at === '' ? n.name : `${at}/${n.name}`, n);
         }
       } finally {
         await opened.close();

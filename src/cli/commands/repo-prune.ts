@@ -1,9 +1,8 @@
 /** `sluice prune`: deletes data no snapshot uses (mark and sweep under an exclusive lock). */
 import type { Command } from 'commander';
+import { prune } from '../../jobs/repository/maintenance.js';
+import type { PruneReport } from '../../repo/maintenance/prune.js';
 import { UsageError } from '../../errors.js';
-import { prune, type PruneReport } from '../../repo/maintenance/prune.js';
-import type { CryptoPool } from '../../repo/workers/crypto-pool.js';
-import { cryptoPoolFor } from '../../jobs/repository/crypto-pool.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
@@ -44,11 +43,8 @@ export const pruneCommand: CommandModule = {
       const maxUnused = Number(options.maxUnused.replace(/%$/, '')) / 100;
       if (!Number.isFinite(maxUnused) || maxUnused < 0 || maxUnused > 1) throw new UsageError(`--max-unused: "${options.maxUnused}" is not a percentage`);
       const opened = await openRepository(ctx, options, { exclusive: true, purpose: 'prune' });
-      const { repo } = opened;
-      const pool = cryptoPoolFor(repo);
       try {
-        const report = await prune(repo, {
-          pool,
+        const report = await prune(opened.repo, {
           maxUnused,
           dryRun: options.dryRun === true,
           onProgress: (m) => {
@@ -58,7 +54,6 @@ export const pruneCommand: CommandModule = {
         if (options.json === true) printJson(ctx, report);
         else if (options.quiet !== true) printPruneReport(ctx, report);
       } finally {
-        await pool.close();
         await opened.close();
       }
     });

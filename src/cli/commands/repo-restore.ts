@@ -1,15 +1,12 @@
 /** `sluice restore SNAPSHOT[:PATH] --target DIR [--include PATH]...`: restores into a directory, safely. */
 import type { Command } from 'commander';
+import { restore } from '../../jobs/repository/restore.js';
 import { UsageError } from '../../errors.js';
-import { restoreTree } from '../../repo/snapshot/restore.js';
 import { shortId } from '../../repo/snapshot/snapshots.js';
-import type { CryptoPool } from '../../repo/workers/crypto-pool.js';
-import { cryptoPoolFor } from '../../jobs/repository/crypto-pool.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
 import { addRepoOptions, openRepository, printJson, type RepoOptions } from '../repo-options.js';
-import { resolveRef } from '../snapshot-ref.js';
 import { formatBytes, parseCount } from '../units.js';
 
 interface RestoreOptions extends RepoOptions {
@@ -44,25 +41,24 @@ export const restoreCommand: CommandModule = {
       .option('--json', 'print a JSON summary');
     addRepoOptions(command).action(async (snapshot: string, options: RestoreOptions) => {
       if (options.target === undefined) throw new UsageError('--target is required');
+      const target = options.target;
+      const concurrency = parseCount(options.concurrency, '--concurrency', 1, 256);
       const opened = await openRepository(ctx, options, 'none');
-      let pool: CryptoPool | undefined;
       try {
-        const { repo } = opened;
-        const { ref, node } = await resolveRef(repo, snapshot, options.host === undefined ? {} : { host: options.host });
-        pool = cryptoPoolFor(repo);
-        const stats = await restoreTree(repo, pool, node, options.target, {
+        const { snapshot: ref, ...stats } = await restore(opened.repo, snapshot, {
+          target,
+          ...(options.host === undefined ? {} : { host: options.host }),
           include: options.include,
           overwrite: options.overwrite === true,
-          concurrency: parseCount(options.concurrency, '--concurrency', 1, 256),
+          concurrency,
           signal: ctx.signal,
           onFile: (path, bytes) => {
             if (options.verbose === true) info(ctx, `restored /${path} (${bytes} bytes)`);
           },
         });
-        if (options.json === true) printJson(ctx, { snapshot: ref.id, target: options.target, ...stats });
+        if (options.json === true) printJson(ctx, { snapshot: ref.id, target, ...stats });
         else info(ctx, `restored snapshot ${shortId(ref.id)}: ${stats.files} files, ${stats.dirs} dirs, ${stats.symlinks} symlinks, ${formatBytes(stats.bytes)}`);
       } finally {
-        await pool?.close();
         await opened.close();
       }
     });

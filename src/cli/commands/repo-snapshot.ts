@@ -2,23 +2,13 @@
  * `sluice snapshot [DIR...] [--stdin NAME] [--stdin-from-command NAME -- CMD ARGS...] [--command NAME=CMD]`:
  * one snapshot of any number of directories and named streams.
  */
-import { lstat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { BufferPool } from '../../bytes/buffer-pool.js';
-import { type Entry, type SafePath, toSafePath } from '../../entry.js';
-import { errorMessage, UsageError } from '../../errors.js';
+import { prestartSnapshotWorkers, snapshot as snapshotJob, type SnapshotStream } from '../../jobs/repository/snapshot.js';
+import { toSafePath } from '../../entry.js';
+import { UsageError } from '../../errors.js';
 import { Meter } from '../../filter/meter.js';
 import { FdReader } from '../../repo/content/chunk-sources.js';
-import { prestartPool, WriteSession } from '../../repo/content/write-session.js';
-import type { ObjectStore } from '../../repo/storage/object-store.js';
-import { S3Store } from '../../repo/storage/s3.js';
-import { Archiver, type DirMeta } from '../../repo/snapshot/archiver.js';
-import { globMatcher } from '../../repo/snapshot/glob.js';
-import { listSnapshots, resolveSnapshot, shortId, type SnapshotRef } from '../../repo/snapshot/snapshots.js';
-import { commandEntry, type CommandSource } from '../../source/command.js';
-import { fileEntryFor, readDirectory } from '../../source/dir.js';
-import { streamEntry } from '../../source/stdin.js';
+import { shortId } from '../../repo/snapshot/snapshots.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { binaryStdin } from '../output.js';
@@ -47,19 +37,7 @@ interface SnapshotOptions extends RepoOptions {
   quiet?: boolean;
 }
 
-/**
- * File blocks of a directory backup: the chunker copies them into its slots, so larger blocks only add
- * memory (several are in flight and the pool keeps some): a 256 MiB tree peaked at 245 MiB RSS with
- * 10 MiB blocks, 185 MiB with 1 MiB ones, no slower.
- */
-const REPO_READ_BYTES = 1024 * 1024;
-
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
-async function dirMeta(path: string): Promise<DirMeta> {
-  const st = await lstat(path);
-  return { mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, uid: st.uid, gid: st.gid };
-}
 
 /** The argv after the first `--` of this command line (for --stdin-from-command). */
 function argvAfterDashes(command: Command): string[] | undefined {
@@ -120,24 +98,34 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
   const time = options.time === undefined ? new Date() : new Date(options.time);
   if (Number.isNaN(time.getTime())) throw new UsageError(`--time: "${options.time}" is not a date`);
 
-  type StreamSpec = { name: SafePath; kind: 'stdin' } | { name: SafePath; kind: 'command'; argv: string[] };
-  const streams: StreamSpec[] = [];
-  if (options.stdin !== undefined) streams.push({ name: toSafePath(options.stdin), kind: 'stdin' });
-  if (options.stdinFromCommand !== undefined) streams.push({ name: toSafePath(options.stdinFromCommand), kind: 'command', argv: streamCommand as string[] });
+  const quiet = options.quiet === true || options.json === true;
+  const onStderr = (chunk: Uint8Array): void => {
+    if (!quiet) ctx.stderr.write(chunk);
+  };
+  // Names and command lines are checked before the repository is opened.
+  const commands: { name: string; command: string[] }[] = [];
+  const stdinName = options.stdin === undefined ? undefined : toSafePath(options.stdin);
+  if (options.stdinFromCommand !== undefined) commands.push({ name: toSafePath(options.stdinFromCommand), command: streamCommand as string[] });
   for (const spec of options.command) {
     const eq = spec.indexOf('=');
     if (eq <= 0 || eq === spec.length - 1) throw new UsageError(`--command "${spec}": expected NAME=COMMAND`);
-    streams.push({ name: toSafePath(spec.slice(0, eq)), kind: 'command', argv: ['/bin/sh', '-c', spec.slice(eq + 1)] });
+    commands.push({ name: toSafePath(spec.slice(0, eq)), command: ['/bin/sh', '-c', spec.slice(eq + 1)] });
   }
-  const dirs = paths.map((p) => resolve(p));
-  if (dirs.length === 0 && streams.length === 0) throw new UsageError('nothing to store: give directories, --stdin NAME or --stdin-from-command NAME');
-  const stdin = streams.some((s) => s.kind === 'stdin') ? binaryStdin(ctx, 'the stream for --stdin') : undefined;
+  if (paths.length === 0 && stdinName === undefined && commands.length === 0) throw new UsageError('nothing to store: give directories, --stdin NAME or --stdin-from-command NAME');
+  const stdin = stdinName === undefined ? undefined : binaryStdin(ctx, 'the stream for --stdin');
+  const packSize = options.packSize === undefined ? undefined : parseSize(options.packSize, '--pack-size');
+  const compressionLevel = options.compression === undefined ? undefined : parseCompression(options.compression);
+  const uploads = options.uploadConnections === undefined ? undefined : parseCount(options.uploadConnections, '--upload-connections', 1, 64);
 
   // The worker threads load their modules while the password is checked (scrypt runs off this thread).
   // Real stdin (a pipe or file) is read and cut by a thread of its own; another stream here is read in-process.
-  const workers = prestartPool(options.workers === undefined ? undefined : parseCount(options.workers, '--workers', 1, 16));
+  const workers = prestartSnapshotWorkers(options.workers === undefined ? undefined : parseCount(options.workers, '--workers', 1, 16));
   const stdinFd = (stdin as { fd?: unknown } | undefined)?.fd;
   const stdinReader = stdin !== undefined && stdinFd === 0 && ctx.stdin === process.stdin ? new FdReader(0) : undefined;
+  const streams: SnapshotStream[] = [
+    ...(stdinName === undefined ? [] : [{ name: stdinName, content: stdinReader ?? (stdin as AsyncIterable<Uint8Array>) }]),
+    ...commands.map((c) => ({ ...c, env: ctx.env, onStderr })),
+  ];
   let opened;
   try {
     opened = await openRepository(ctx, options, { exclusive: false, purpose: 'snapshot' }, options.host === undefined ? {} : { host: options.host });
@@ -145,89 +133,33 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
     await Promise.all([workers.close(), stdinReader?.close()]);
     throw err;
   }
-  const { repo } = opened;
-  const sources: CommandSource[] = [];
-  let session: WriteSession | undefined;
   const meter = new Meter();
-  const quiet = options.quiet === true || options.json === true;
   const progress = showProgress(ctx, meter, quiet ? false : options.progress, 'snapshot ');
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await repo.loadIndex();
-    const host = repo.client.host;
-    let parent: SnapshotRef | undefined;
-    if (dirs.length > 0 && options.force !== true) {
-      const all = await listSnapshots(repo);
-      if (options.parent !== undefined) parent = resolveSnapshot(all, options.parent);
-      else {
-        const key = JSON.stringify([...dirs].sort());
-        parent = [...all].reverse().find((s) => s.snapshot.host === host && JSON.stringify([...s.snapshot.paths].sort()) === key);
-      }
-    }
-    session = new WriteSession(repo, {
-      pool: workers,
+    const { id, snapshot } = await snapshotJob(opened.repo, {
+      paths,
+      streams,
+      tags,
+      time,
+      ...(options.parent === undefined ? {} : { parent: options.parent }),
+      force: options.force === true,
+      exclude: options.exclude,
+      ...(packSize === undefined ? {} : { packSize }),
+      ...(compressionLevel === undefined ? {} : { compressionLevel }),
+      workers,
+      ...(uploads === undefined ? {} : { uploads }),
+      program: `sluice ${VERSION}`,
       signal: ctx.signal,
-      ...(options.packSize === undefined ? {} : { packSize: parseSize(options.packSize, '--pack-size') }),
-      ...(options.compression === undefined ? {} : { level: parseCompression(options.compression) }),
-      uploads: uploadConnections(options.uploadConnections, repo.store),
-    });
-    const archiver = new Archiver(repo, session, {
-      now: () => new Date(),
       onWarning: (m) => warn(ctx, m),
-      ...(parent === undefined ? {} : { parent: { id: parent.id, snapshot: parent.snapshot } }),
+      onProgress: (p) => {
+        meter.bytes = p.bytes;
+        meter.files = p.files;
+      },
     });
-    timer = setInterval(() => {
-      meter.bytes = archiver.progress.bytes;
-      meter.files = archiver.progress.files;
-    }, 200);
-    timer.unref();
-
-    for (const spec of streams) {
-      if (spec.kind === 'stdin') {
-        const content = stdinReader ?? (stdin as AsyncIterable<Uint8Array>);
-        await archiver.addStream(spec.name, content, { mode: 0o600, mtimeMs: time.getTime() }, { kind: 'stdin' });
-      } else {
-        const source = commandEntry(spec.name, spec.argv, {
-          mtimeMs: time.getTime(),
-          env: ctx.env,
-          onStderr: (chunk) => {
-            if (!quiet) ctx.stderr.write(chunk);
-          },
-        });
-        sources.push(source);
-        await archiver.addStream(spec.name, source.entry.content, { mode: 0o600, mtimeMs: time.getTime() }, { kind: 'command', result: source.result });
-      }
-    }
-    const exclude = options.exclude.length > 0 ? globMatcher(options.exclude) : undefined;
-    const pool = new BufferPool(REPO_READ_BYTES);
-    for (const dir of dirs) {
-      const st = await lstat(dir).catch((err: unknown) => {
-        throw new UsageError(`cannot read ${dir}: ${errorMessage(err)}`);
-      });
-      const at = dir === '/' ? '' : toSafePath(dir.slice(1));
-      const parts = at === '' ? [] : at.split('/');
-      for (let i = 1; i < parts.length; i++) {
-        const ancestor = parts.slice(0, i).join('/');
-        archiver.setDirMeta(toSafePath(ancestor), await dirMeta(`/${ancestor}`));
-      }
-      if (st.isDirectory()) {
-        const entries = readDirectory(dir, {
-          pool,
-          signal: ctx.signal,
-          onSkip: (path, reason) => warn(ctx, `skipped ${dir}/${path}: ${reason}`),
-          ...(exclude === undefined ? {} : { exclude: (path: SafePath) => exclude(`${dir === '/' ? '' : dir}/${path}`) }),
-        });
-        await archiver.addTree(at, dir, await dirMeta(dir), recycled(entries, pool), { readFrom: dir });
-      } else if (at !== '') {
-        const entry = await fileEntryFor(dir, toSafePath(at.slice(at.lastIndexOf('/') + 1)));
-        await archiver.addEntry(at, dir, entry);
-      }
-    }
-    const { id, snapshot } = await archiver.commit({ time, host, user: repo.client.user, tags, program: `sluice ${VERSION}` });
     progress.stop();
     const s = snapshot.summary;
     if (options.json === true) {
-      printJson(ctx, { id, short_id: shortId(id), time: snapshot.time, host, tags, paths: snapshot.paths, streams: snapshot.streams, parent: snapshot.parent ?? null, summary: s });
+      printJson(ctx, { id, short_id: shortId(id), time: snapshot.time, host: snapshot.host, tags, paths: snapshot.paths, streams: snapshot.streams, parent: snapshot.parent ?? null, summary: s });
     } else if (!quiet) {
       info(
         ctx,
@@ -237,38 +169,9 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
     }
   } catch (err) {
     progress.stop();
-    for (const s of sources) s.kill();
-    await session?.abandon();
     throw err;
   } finally {
-    if (timer !== undefined) clearInterval(timer);
     await Promise.all([workers.close(), stdinReader?.close()]);
     await opened.close();
-  }
-}
-
-/** `--upload-connections`, or the store's default (object storage gains from more requests in flight). */
-export function uploadConnections(text: string | undefined, store: ObjectStore): number {
-  if (text !== undefined) return parseCount(text, '--upload-connections', 1, 64);
-  return store instanceof S3Store ? 4 : 2;
-}
-
-/** Gives each file block back to the read pool once the saver has copied it into a chunk slot. */
-async function* recycled(entries: AsyncIterable<Entry>, pool: BufferPool): AsyncGenerator<Entry> {
-  for await (const entry of entries) {
-    if (entry.kind !== 'file') {
-      yield entry;
-      continue;
-    }
-    const content = entry.content;
-    yield {
-      ...entry,
-      content: (async function* () {
-        for await (const block of content) {
-          yield block;
-          pool.give(block);
-        }
-      })(),
-    };
   }
 }

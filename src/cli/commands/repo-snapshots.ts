@@ -1,6 +1,7 @@
 /** `sluice snapshots`: lists snapshots (id, time, host, tags, size, paths and streams). */
 import type { Command } from 'commander';
-import { listSnapshots, matchesFilter, shortId } from '../../repo/snapshot/snapshots.js';
+import { listSnapshots } from '../../jobs/repository/browse.js';
+import { shortId } from '../../repo/snapshot/snapshots.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { addRepoOptions, openRepository, printJson, type RepoOptions } from '../repo-options.js';
@@ -34,14 +35,12 @@ export const snapshotsCommand: CommandModule = {
     addRepoOptions(command).action(async (options: SnapshotsOptions) => {
       const opened = await openRepository(ctx, options, 'none');
       try {
-        let all = (await listSnapshots(opened.repo)).filter((s) =>
-          matchesFilter(s.snapshot, {
-            ...(options.host === undefined ? {} : { host: options.host }),
-            tags: options.tag.flatMap((t) => t.split(',')),
-            paths: options.path,
-          }),
-        );
-        if (options.latest !== undefined) all = all.slice(-Math.max(0, Number(options.latest)));
+        const all = await listSnapshots(opened.repo, {
+          ...(options.host === undefined ? {} : { host: options.host }),
+          tags: options.tag.flatMap((t) => t.split(',')),
+          paths: options.path,
+          ...(options.latest === undefined ? {} : { latest: Number(options.latest) }),
+        });
         if (options.json === true) {
           printJson(
             ctx,

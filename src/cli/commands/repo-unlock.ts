@@ -1,6 +1,6 @@
 /** `sluice unlock [--remove-all]`: removes stale locks (or all locks) left by crashed processes. */
 import type { Command } from 'commander';
-import { removeLocks } from '../../repo/lock.js';
+import { unlock } from '../../jobs/repository/unlock.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
@@ -17,7 +17,7 @@ export const unlockCommand: CommandModule = {
     addRepoOptions(command).action(async (options: RepoOptions & { removeAll?: boolean }) => {
       const opened = await openRepository(ctx, options, 'none');
       try {
-        const removed = await removeLocks(opened.repo, options.removeAll === true);
+        const removed = await unlock(opened.repo, { all: options.removeAll === true });
         for (const l of removed) info(ctx, `removed lock of ${l.purpose} (pid ${l.pid} on ${l.host}, ${l.time})`);
         info(ctx, `${removed.length} lock(s) removed`);
       } finally {
