@@ -1,0 +1,31 @@
+/**
+ * sluice as a library: one function per job. Each takes typed options, reports progress and warnings
+ * through callbacks, stops on an AbortSignal, and never touches the process's terminal or environment.
+ * Errors are SluiceError subclasses with a `code` and an `exitCode`.
+ */
+
+// Errors
+export { ExitCode, FormatError, IntegrityError, SluiceError, UnsafePathError, UsageError } from './jobs/errors.js';
+
+// Repository: opening and creating
+export { type ClientOptions, type LockMode, type OpenedRepository, openRepository, type OpenRepositoryOptions, type PasswordSource, type StoreOptions } from './jobs/repository/open.js';
+export { initRepository, type InitRepositoryOptions, type InitRepositoryResult } from './jobs/repository/init.js';
+
+// Repository: writing snapshots
+export { prestartSnapshotWorkers, snapshot, type SnapshotOptions, type SnapshotResult, type SnapshotStream } from './jobs/repository/snapshot.js';
+
+// Repository: reading
+export { diff, type DiffCounts, type DiffResult, listSnapshots, type ListSnapshotsOptions, listTree, type ListTreeOptions, type ListTreeResult, type OpenedFile, openFile, type OpenFileOptions, openStream, type TreeItem } from './jobs/repository/browse.js';
+export { restore, type RestoreOptions, type RestoreResult } from './jobs/repository/restore.js';
+export { type ResolvedRef, resolveRef } from './jobs/repository/ref.js';
+
+// Repository: maintenance
+export { check, type CheckOptions, checkFailure, forget, type ForgetOptions, type ForgetPlan, type ForgetResult, prune, type PruneOptions } from './jobs/repository/maintenance.js';
+export { copySnapshots, type CopySnapshotsOptions } from './jobs/repository/copy.js';
+export { unlock } from './jobs/repository/unlock.js';
+
+// Repository: passwords
+export { addKey, changePassword, type KeyListing, listKeys, removeKey } from './jobs/repository/keys.js';
+
+// Repository: types of the results
+export type { ArchiveProgress, CheckReport, CopyReport, DiffItem, FileNode, GroupBy, KeepPolicy, LockInfo, PruneReport, ReadDataSelection, Repository, Snapshot, SnapshotRef, SnapshotSummary, TreeNode } from './jobs/repository/types.js';
