@@ -2,7 +2,8 @@
  * A one-line progress display on stderr (bytes, rate, files, elapsed), drawn by cli-progress.
  * Shown when stderr is a terminal, or always with --progress; never with --no-progress.
  */
-import type { Meter } from '../filter/meter.js';
+import { Meter } from '../filter/meter.js';
+import type { StreamProgress } from '../jobs/stream/progress.js';
 import type { CliContext } from './context.js';
 import { formatBytes, formatRate } from './units.js';
 
@@ -24,6 +25,19 @@ export function showProgress(ctx: CliContext, meter: Meter, requested: boolean |
       stopped = true;
       display?.stop();
     },
+  };
+}
+
+/** A progress display fed by a stream job's `onProgress`. */
+export function showStreamProgress(ctx: CliContext, requested: boolean | undefined): ProgressDisplay & { onProgress: (p: StreamProgress) => void } {
+  const meter = new Meter();
+  const display = showProgress(ctx, meter, requested);
+  return {
+    onProgress: (p) => {
+      meter.bytes = p.bytes;
+      meter.files = p.files;
+    },
+    stop: () => display.stop(),
   };
 }
 

@@ -736,13 +736,3 @@ function latin1Ident(name: string): string {
 function latin1String(value: string): string {
   return Buffer.from(quoteString(value), 'utf8').toString('latin1');
 }
-
-/** Loads a dump directory. */
-export async function loadDirectory(dir: string, files: LoadFile[], options: LoadOptions): Promise<LoadSummary> {
-  const loader = new Loader(options);
-  await loader.start();
-  for (const f of files) loader.addFile(f);
-  loader.endOfFiles();
-  void dir;
-  return loader.finish();
-}
