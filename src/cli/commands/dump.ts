@@ -5,7 +5,8 @@ import { UsageError } from '../../errors.js';
 import { dump as runDumpJob, type DumpSummary, type LockMode } from '../../jobs/mysql/dump.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
-import { addConnectionOptions, type ConnectionFlags, connectOptions, ProgressLine, progressText } from '../dump-load.js';
+import { addConnectionOptions, type ConnectionFlags, connectOptions, progressText } from '../dump-load.js';
+import { ProgressLine } from '../progress.js';
 import { info, warn } from '../log.js';
 import { binaryStdout } from '../output.js';
 import { formatBytes, parseCount } from '../units.js';
@@ -105,7 +106,7 @@ async function dump(flags: DumpFlags, ctx: CliContext): Promise<void> {
   }
   const out = mode === undefined ? undefined : binaryStdout(ctx, 'a mydumper stream');
   const quiet = flags.quiet === true;
-  const progress = new ProgressLine(ctx, !quiet);
+  const progress = new ProgressLine(ctx, { enabled: !quiet, logPrefix: 'sluice: ' });
   let summary: DumpSummary;
   try {
     summary = await runDumpJob({

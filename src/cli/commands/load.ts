@@ -6,7 +6,8 @@ import { load as loadDirectory, type LoadOptions, type LoadSummary } from '../..
 import { loadStream } from '../../jobs/mysql/load-stream.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
-import { addConnectionOptions, type ConnectionFlags, connectOptions, ProgressLine, progressText } from '../dump-load.js';
+import { addConnectionOptions, type ConnectionFlags, connectOptions, progressText } from '../dump-load.js';
+import { ProgressLine } from '../progress.js';
 import { info, warn } from '../log.js';
 import { binaryStdin } from '../output.js';
 import { formatBytes, parseCount } from '../units.js';
@@ -62,7 +63,7 @@ export const loadCommand: CommandModule = {
 async function load(flags: LoadFlags, ctx: CliContext): Promise<void> {
   const mode: StreamMode | undefined = flags.stream === undefined ? undefined : parseStreamMode(flags.stream);
   const quiet = flags.quiet === true;
-  const progress = new ProgressLine(ctx, !quiet);
+  const progress = new ProgressLine(ctx, { enabled: !quiet, logPrefix: 'sluice: ' });
   const options: LoadOptions = {
     connection: connectOptions(flags, ctx),
     threads: parseCount(flags.threads, '--threads', 1, 256),
