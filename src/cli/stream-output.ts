@@ -6,11 +6,8 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { BufferPool } from '../bytes/buffer-pool.js';
-import { ThreadedDigest } from '../filter/threaded-digest.js';
 import type { Meter } from '../filter/meter.js';
-import { throttle } from '../filter/throttle.js';
-import { writeAll } from '../sink/writable.js';
-import type { SentStream, StreamOutput } from '../jobs/stream/output.js';
+import { type SentStream, sendStream, type StreamOutput } from '../jobs/stream/output.js';
 import type { CliContext } from './context.js';
 import { binaryStdout } from './output.js';
 import { showProgress } from './progress.js';
@@ -54,25 +51,14 @@ export async function sendToStdout(
   /** The pool the source read into: written chunks go back to it. */
   pool?: BufferPool,
 ): Promise<{ bytes: number; sha256?: string }> {
-  const stdout = binaryStdout(ctx);
-  let stream = bytes;
-  if (options.throttle !== undefined) {
-    const rate = parseSize(options.throttle, '--throttle');
-    stream = throttle(rate, { signal: ctx.signal })(stream);
-  }
-  stream = meter.filter(stream);
-  const digest = options.checksumFile !== undefined ? new ThreadedDigest('sha256') : undefined;
-  if (digest !== undefined) stream = digest.filter(stream);
+  const output = streamOutputFrom(ctx, options);
   const progress = showProgress(ctx, meter, options.progress);
+  let sent: SentStream;
   try {
-    await writeAll(stream, stdout, ctx.signal, pool);
+    sent = await sendStream(bytes, output, meter, pool);
   } finally {
     progress.stop();
   }
-  if (digest !== undefined && options.checksumFile !== undefined) {
-    const hex = await digest.hex();
-    await writeFile(options.checksumFile, `${hex}  -\n`);
-    return { bytes: meter.bytes, sha256: hex };
-  }
-  return { bytes: meter.bytes };
+  await writeChecksumFile(options, sent);
+  return sent;
 }

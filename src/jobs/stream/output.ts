@@ -7,7 +7,6 @@ import type { BufferPool } from '../../bytes/buffer-pool.js';
 import { ThreadedDigest } from '../../filter/threaded-digest.js';
 import { throttle } from '../../filter/throttle.js';
 import { writeAll } from '../../sink/writable.js';
-import type { StreamCounter } from './progress.js';
 
 export interface StreamOutput {
   /** Where the stream goes (stdout, a file, a socket). It is not ended: the caller owns it. */
@@ -26,10 +25,16 @@ export interface SentStream {
   sha256?: string;
 }
 
+/** Counts the bytes that pass (a StreamCounter, or a Meter). */
+export interface ByteCounter {
+  readonly bytes: number;
+  filter(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array>;
+}
+
 export async function sendStream(
   bytes: AsyncIterable<Uint8Array>,
   options: StreamOutput,
-  counter: StreamCounter,
+  counter: ByteCounter,
   /** The pool the source read into: written chunks go back to it. */
   pool?: BufferPool,
 ): Promise<SentStream> {
