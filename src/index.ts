@@ -29,3 +29,9 @@ export { addKey, changePassword, type KeyListing, listKeys, removeKey } from './
 
 // Repository: types of the results
 export type { ArchiveProgress, CheckReport, CopyReport, DiffItem, FileNode, GroupBy, KeepPolicy, LockInfo, PruneReport, ReadDataSelection, Repository, Snapshot, SnapshotRef, SnapshotSummary, TreeNode } from './jobs/repository/types.js';
+
+// Stream backups: a tree as an xbstream or tar stream, extraction, listing, verification, decoding in place
+export { type ApplySummary, type BackupStreamOptions, type BackupStreamResult, backupStream, createDecoder, createXbstream, type CreateXbstreamOptions, type CreateXbstreamResult, decodeInPlace, type DecodeInPlaceOptions, type Decoder, type DecodeOptions, type EncodeChainOptions, extractStream, type ExtractStreamOptions, type InPlaceFile, type InPlaceSummary, listStream, type ListStreamOptions, type OnReport, type SentStream, type StreamFormat, type StreamOutput, type StreamProgress, type VerifiedFile, verifyStream, type VerifyStreamOptions, type VerifyStreamResult } from './jobs/stream/index.js';
+
+// MySQL / MariaDB: consistent parallel logical dumps in mydumper's layout, and loading them
+export { type ConnectOptions, dump, type LockMode as DumpLockMode, type DumpOptions, type DumpProgress, type DumpSummary, load, type LoadDirectoryOptions, type LoadOptions, type LoadProgress, loadStream, type LoadStreamOptions, type LoadSummary, STREAM_MODES, type StreamMode } from './jobs/mysql/index.js';

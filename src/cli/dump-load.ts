@@ -1,4 +1,4 @@
-/** What `dump` and `load` share on the command line: connection options, progress, summaries. */
+/** What `dump` and `load` share on the command line: connection options and the text of their progress lines. */
 import type { Command } from 'commander';
 import type { ConnectOptions } from '../mysql/connection.js';
 import type { CliContext } from './context.js';
@@ -33,34 +33,6 @@ export function connectOptions(flags: ConnectionFlags, ctx: CliContext): Connect
   if (port !== undefined) out.port = parseCount(port, '--port', 1, 65535);
   if (flags.socket !== undefined) out.socket = flags.socket;
   return out;
-}
-
-/**
- * Progress on stderr: a line rewritten in place on a terminal, a line every 10 s otherwise.
- */
-export class ProgressLine {
-  #last = 0;
-  #shown = false;
-  constructor(
-    readonly ctx: CliContext,
-    readonly enabled: boolean,
-  ) {}
-
-  update(text: string, elapsedMs: number): void {
-    if (!this.enabled) return;
-    if (this.ctx.stderr.isTTY === true) {
-      this.ctx.stderr.write(`\r\x1b[K${text}`);
-      this.#shown = true;
-    } else if (elapsedMs - this.#last >= 10_000) {
-      this.#last = elapsedMs;
-      this.ctx.stderr.write(`sluice: ${text}\n`);
-    }
-  }
-
-  done(): void {
-    if (this.#shown) this.ctx.stderr.write('\r\x1b[K');
-    this.#shown = false;
-  }
 }
 
 export function rate(count: number, elapsedMs: number): string {

@@ -4,6 +4,7 @@
  */
 import type { CliContext } from './context.js';
 import { warn } from './log.js';
+import { xbstreamWriterReports as writerReports } from '../jobs/stream/reports.js';
 
 export class SkipReport {
   readonly #byReason = new Map<string, string[]>();
@@ -30,13 +31,6 @@ export class SkipReport {
 }
 
 /** The xbstream writer's callbacks, reporting into `report`. */
-export function xbstreamWriterReports(report: SkipReport): {
-  onSkip: (path: string, kind: 'symlink' | 'empty directory') => void;
-  onPortability: (path: string, problem: string) => void;
-} {
-  return {
-    onSkip: (path, kind) =>
-      report.add(kind === 'symlink' ? 'skipped: symlinks (xbstream cannot store them)' : 'skipped: empty directories (xbstream cannot store them)', path),
-    onPortability: (path, problem) => report.add(`kept, but ${problem}`, path),
-  };
+export function xbstreamWriterReports(report: SkipReport): ReturnType<typeof writerReports> {
+  return writerReports((heading, path) => report.add(heading, path));
 }

@@ -130,13 +130,9 @@ function threads(value: string | undefined, option: string): number {
   return parseCount(value ?? '1', option, 1, 64);
 }
 
-/**
- * The transforms `backup` applies to every file: compress, then encrypt (either may be absent).
- * With `buffers` (the pool the source reads into and stdout gives back to), input blocks are given back
- * as soon as they are copied and output is gathered into the pool's blocks, so no fresh memory is touched.
- */
-export async function encodeTransformsFrom(options: EncodeOptions, _ctx: CliContext, buffers?: SourceBuffers): Promise<FileTransform[]> {
-  const chain: EncodeChainOptions = buffers === undefined ? {} : { buffers };
+/** What `backup` does to every file, from the encode options: compress, then encrypt (either may be absent). */
+export function encodeChainOptionsFrom(options: EncodeOptions): Omit<EncodeChainOptions, 'buffers'> {
+  const chain: EncodeChainOptions = {};
   if (options.compress !== undefined) {
     const algorithm = options.compress;
     if (algorithm !== 'zstd' && algorithm !== 'lz4') {
@@ -172,7 +168,16 @@ export async function encodeTransformsFrom(options: EncodeOptions, _ctx: CliCont
   } else if (keyGiven) {
     throw new UsageError('--recipient, --recipients-file and --passphrase-file only make sense with --encrypt');
   }
-  return createEncodeChain(chain);
+  return chain;
+}
+
+/**
+ * The transforms for the encode options (see encodeChainOptionsFrom). With `buffers` (the pool the source
+ * reads into and stdout gives back to), input blocks are given back as soon as they are copied and output
+ * is gathered into the pool's blocks, so no fresh memory is touched.
+ */
+export async function encodeTransformsFrom(options: EncodeOptions, _ctx: CliContext, buffers?: SourceBuffers): Promise<FileTransform[]> {
+  return createEncodeChain({ ...encodeChainOptionsFrom(options), ...(buffers === undefined ? {} : { buffers }) });
 }
 
 /** The decoder for the decode options, or undefined when neither --decompress nor --decrypt was given. */

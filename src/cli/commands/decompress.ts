@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { Decoder } from '../../transform/decode.js';
-import { decodeInPlace, type InPlaceFile } from '../../transform/in-place.js';
+import { decodeInPlace, type InPlaceFile } from '../../jobs/stream/decode-in-place.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info, warn } from '../log.js';
@@ -31,7 +31,8 @@ export function addInPlaceOptions(command: Command): Command {
 
 export async function runInPlace(ctx: CliContext, paths: string[], decoder: Decoder, options: InPlaceCliOptions, verb: string): Promise<void> {
   const parallel = parseCount(options.parallel, '--parallel', 1, 64);
-  const summary = await decodeInPlace(paths, {
+  const summary = await decodeInPlace({
+    paths,
     decoder,
     parallel,
     removeOriginal: options.removeOriginal === true,

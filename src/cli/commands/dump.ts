@@ -1,15 +1,12 @@
 /** `sluice dump`: a consistent parallel logical dump of MySQL/MariaDB in mydumper's layout. */
-import { mkdtemp, readdir, rm, rmdir, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Command } from 'commander';
-import { parseStreamMode, type StreamMode, streamModeFlags } from '../../container/mydumper-stream/codec.js';
+import { parseStreamMode, type StreamMode } from '../../container/mydumper-stream/codec.js';
 import { UsageError } from '../../errors.js';
-import { type DumpSummary, type LockMode, runDump } from '../../source/mysql/dump.js';
-import { StreamSender } from '../../source/mysql/stream-sender.js';
+import { dump as runDumpJob, type DumpSummary, type LockMode } from '../../jobs/mysql/dump.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
-import { addConnectionOptions, type ConnectionFlags, connectOptions, ProgressLine, progressText } from '../dump-load.js';
+import { addConnectionOptions, type ConnectionFlags, connectOptions, progressText } from '../dump-load.js';
+import { ProgressLine } from '../progress.js';
 import { info, warn } from '../log.js';
 import { binaryStdout } from '../output.js';
 import { formatBytes, parseCount } from '../units.js';
@@ -83,20 +80,6 @@ export const dumpCommand: CommandModule = {
   },
 };
 
-function exportDirName(d: Date): string {
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `export-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function dump(flags: DumpFlags, ctx: CliContext): Promise<void> {
   const mode: StreamMode | undefined = flags.stream === undefined ? undefined : parseStreamMode(flags.stream);
   const threads = parseCount(flags.threads, '--threads', 1, 256);
@@ -122,25 +105,14 @@ async function dump(flags: DumpFlags, ctx: CliContext): Promise<void> {
     throw new UsageError('--stream=NO_STREAM_AND_NO_DELETE needs --outputdir: the loader reads the files from it');
   }
   const out = mode === undefined ? undefined : binaryStdout(ctx, 'a mydumper stream');
-  let dir = flags.outputdir;
-  let tempDir: string | undefined;
-  if (dir === undefined) {
-    if (mode !== undefined) {
-      tempDir = await mkdtemp(join(tmpdir(), 'sluice-dump-'));
-      dir = tempDir;
-    } else {
-      dir = exportDirName(new Date());
-    }
-  }
-  const existed = tempDir === undefined && (await exists(dir));
-  const sender = out === undefined || mode === undefined ? undefined : new StreamSender(out, mode, Math.max(4, threads * 2));
   const quiet = flags.quiet === true;
-  const progress = new ProgressLine(ctx, !quiet);
+  const progress = new ProgressLine(ctx, { enabled: !quiet, logPrefix: 'sluice: ' });
   let summary: DumpSummary;
   try {
-    summary = await runDump({
+    summary = await runDumpJob({
       connection: connectOptions(flags, ctx),
-      outputDir: dir,
+      ...(flags.outputdir === undefined ? {} : { outputDir: flags.outputdir }),
+      ...(mode === undefined || out === undefined ? {} : { stream: { mode, output: out } }),
       threads,
       ...(flags.database === undefined ? {} : { databases: splitList(flags.database) }),
       ...(flags.tablesList === undefined ? {} : { tables: splitList(flags.tablesList) }),
@@ -162,23 +134,17 @@ async function dump(flags: DumpFlags, ctx: CliContext): Promise<void> {
       lock,
       hexBlob: flags.hexBlob === true,
       completeInsert: flags.completeInsert === true,
-      ...(sender === undefined ? {} : { onFileClosed: (f) => sender.enqueue(f) }),
       onProgress: (p) => progress.update(progressText(p), p.elapsedMs),
       onWarning: (m) => warn(ctx, m),
       signal: ctx.signal,
       tool: `sluice ${VERSION}`,
     });
-    await sender?.finish();
   } finally {
     progress.done();
-    if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
-    else if (mode !== undefined && streamModeFlags(mode).deleteFiles && !existed) {
-      // The directory we created for a stream that deletes its files: leave nothing behind.
-      if ((await readdir(dir).catch(() => ['?'])).length === 0) await rmdir(dir).catch(() => undefined);
-    }
   }
+  const streamed = summary.streamBytes;
   const json = {
-    outputDir: mode !== undefined && streamModeFlags(mode).deleteFiles ? null : summary.outputDir,
+    outputDir: summary.outputDir,
     databases: summary.databases,
     tables: summary.tables,
     views: summary.views,
@@ -186,7 +152,7 @@ async function dump(flags: DumpFlags, ctx: CliContext): Promise<void> {
     sqlBytes: summary.bytes,
     fileBytes: summary.fileBytes,
     files: summary.files,
-    streamBytes: sender?.bytes ?? null,
+    streamBytes: streamed,
     seconds: Number(summary.seconds.toFixed(3)),
     consistent: summary.consistent,
     binlog: summary.binlog,
@@ -201,7 +167,7 @@ async function dump(flags: DumpFlags, ctx: CliContext): Promise<void> {
       ctx,
       `dumped ${summary.tables} table(s) and ${summary.views} view(s) of ${summary.databases} database(s): ` +
         `${summary.rows} rows, ${formatBytes(summary.fileBytes)} in ${summary.files} files` +
-        `${sender === undefined ? ` to ${summary.outputDir}` : `, ${formatBytes(sender.bytes)} streamed`}` +
+        `${streamed === null ? ` to ${summary.outputDir ?? ''}` : `, ${formatBytes(streamed)} streamed`}` +
         ` in ${summary.seconds.toFixed(1)} s${where}${gtid}`,
     );
   }

@@ -1,15 +1,13 @@
 /** `sluice load`: load a mydumper-layout dump (a directory, or a stream on stdin) into MySQL/MariaDB. */
-import { lstat, mkdir, mkdtemp, readdir, rm, rmdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Command } from 'commander';
 import { parseStreamMode, type StreamMode, streamModeFlags } from '../../container/mydumper-stream/codec.js';
-import { SluiceError, UsageError } from '../../errors.js';
-import { type LoadFile, loadDirectory, type LoadOptions, type LoadSummary } from '../../sink/mysql/loader.js';
-import { loadStream } from '../../sink/mysql/stream-load.js';
+import { UsageError } from '../../errors.js';
+import { load as loadDirectory, type LoadOptions, type LoadSummary } from '../../jobs/mysql/load.js';
+import { loadStream } from '../../jobs/mysql/load-stream.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
-import { addConnectionOptions, type ConnectionFlags, connectOptions, ProgressLine, progressText } from '../dump-load.js';
+import { addConnectionOptions, type ConnectionFlags, connectOptions, progressText } from '../dump-load.js';
+import { ProgressLine } from '../progress.js';
 import { info, warn } from '../log.js';
 import { binaryStdin } from '../output.js';
 import { formatBytes, parseCount } from '../units.js';
@@ -65,7 +63,7 @@ export const loadCommand: CommandModule = {
 async function load(flags: LoadFlags, ctx: CliContext): Promise<void> {
   const mode: StreamMode | undefined = flags.stream === undefined ? undefined : parseStreamMode(flags.stream);
   const quiet = flags.quiet === true;
-  const progress = new ProgressLine(ctx, !quiet);
+  const progress = new ProgressLine(ctx, { enabled: !quiet, logPrefix: 'sluice: ' });
   const options: LoadOptions = {
     connection: connectOptions(flags, ctx),
     threads: parseCount(flags.threads, '--threads', 1, 256),
@@ -84,7 +82,16 @@ async function load(flags: LoadFlags, ctx: CliContext): Promise<void> {
   };
   let summary: LoadSummary;
   try {
-    summary = mode === undefined ? await fromDirectory(flags, options) : await fromStream(flags, options, mode, ctx);
+    if (mode === undefined) {
+      if (flags.directory === undefined) throw new UsageError('--directory is required (or --stream to read stdin)');
+      summary = await loadDirectory({ ...options, directory: flags.directory });
+    } else {
+      const input = binaryStdin(ctx, 'a mydumper stream');
+      if (!streamModeFlags(mode).sendContent && flags.directory === undefined) {
+        throw new UsageError(`--stream=${mode} needs --directory: the files are read from it`);
+      }
+      summary = await loadStream({ ...options, input, mode, ...(flags.directory === undefined ? {} : { directory: flags.directory }) });
+    }
   } finally {
     progress.done();
   }
@@ -99,59 +106,3 @@ async function load(flags: LoadFlags, ctx: CliContext): Promise<void> {
   }
 }
 
-async function fromDirectory(flags: LoadFlags, options: LoadOptions): Promise<LoadSummary> {
-  if (flags.directory === undefined) throw new UsageError('--directory is required (or --stream to read stdin)');
-  const dir = flags.directory;
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (err) {
-    throw new SluiceError('E_NO_DIR', `cannot read the dump directory ${dir}: ${(err as Error).message}`, { path: dir });
-  }
-  const files: LoadFile[] = [];
-  for (const name of names.sort()) {
-    const path = join(dir, name);
-    const st = await lstat(path);
-    if (st.isFile()) files.push({ name, path, size: st.size });
-  }
-  if (!names.includes('metadata')) {
-    options.onWarning?.(`${dir} has no metadata file: the dump may be incomplete`);
-  }
-  return loadDirectory(dir, files, options);
-}
-
-async function fromStream(flags: LoadFlags, options: LoadOptions, mode: StreamMode, ctx: CliContext): Promise<LoadSummary> {
-  const input = binaryStdin(ctx, 'a mydumper stream');
-  const { sendContent, deleteFiles } = streamModeFlags(mode);
-  let dir = flags.directory;
-  let created = false;
-  let temp = false;
-  if (!sendContent) {
-    if (dir === undefined) throw new UsageError(`--stream=${mode} needs --directory: the files are read from it`);
-  } else if (dir === undefined) {
-    if (deleteFiles) {
-      dir = await mkdtemp(join(tmpdir(), 'sluice-load-'));
-      temp = true;
-    } else {
-      const d = new Date();
-      const p = (n: number): string => String(n).padStart(2, '0');
-      dir = `import-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-      await mkdir(dir);
-      created = true;
-    }
-  } else {
-    const entries = await readdir(dir).catch(() => undefined);
-    if (entries === undefined) {
-      await mkdir(dir, { recursive: true });
-      created = true;
-    } else if (entries.length > 0) {
-      throw new UsageError(`--directory ${dir} is not empty; a stream is unpacked into an empty or new directory`);
-    }
-  }
-  try {
-    return await loadStream(input, { ...options, directory: dir, mode });
-  } finally {
-    if (temp) await rm(dir, { recursive: true, force: true });
-    else if (created && deleteFiles && (await readdir(dir).catch(() => ['?'])).length === 0) await rmdir(dir).catch(() => undefined);
-  }
-}

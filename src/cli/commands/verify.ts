@@ -3,15 +3,12 @@
  * anything, and prints each file's size and SHA-256 and the SHA-256 of the whole stream.
  */
 import type { Command } from 'commander';
-import { inspectXbstream, type InspectedFile } from '../../container/xbstream/inspect.js';
 import { errorMessage, SluiceError } from '../../errors.js';
-import { ThreadedDigest } from '../../filter/threaded-digest.js';
-import { Meter } from '../../filter/meter.js';
+import { verifyStream, type VerifyStreamResult } from '../../jobs/stream/verify.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { countedInput, streamInput } from '../input.js';
-import { showProgress } from '../progress.js';
-import { inspectDecodedXbstream } from '../../container/xbstream/decoded-events.js';
+import { showStreamProgress } from '../progress.js';
 import { addDecodeOptions, DECODE_OPTIONAL_VALUES, type DecodeOptions, decoderFrom, encodingReport } from '../transform-options.js';
 
 interface VerifyOptions extends DecodeOptions {
@@ -38,22 +35,22 @@ export const verifyCommand: CommandModule = {
     addDecodeOptions(command)
       .action(async (file: string | undefined, options: VerifyOptions) => {
         const decoder = await decoderFrom(options, ctx); // before the digest starts its worker: a usage error must not leave it running
-        const meter = new Meter();
-        const digest = new ThreadedDigest('sha256');
-        const files: InspectedFile[] = [];
-        const progress = showProgress(ctx, meter, options.progress);
-        let summary;
+        const files: object[] = []; // with --json: each file with its encoding report
+        const progress = showStreamProgress(ctx, options.progress);
+        let result: VerifyStreamResult;
         try {
           // Without a decoder every chunk is hashed and checked before the next is read: blocks can be recycled.
-          const raw = decoder === undefined ? countedInput(ctx, file, 'an xbstream') : streamInput(ctx, file, 'an xbstream');
-          const input = digest.filter(meter.filter(raw));
-          const onFile = (f: InspectedFile): void => {
-            meter.files += 1;
-            const encoding = encodingReport(f);
-            if (options.json === true) files.push({ ...f, ...encoding.json });
-            else ctx.stdout.write(`${f.sha256 ?? '(rewritten in place)'.padEnd(64)}  ${String(f.size).padStart(12)}  ${f.path}${encoding.text}\n`);
-          };
-          summary = await (decoder === undefined ? inspectXbstream(input, onFile) : inspectDecodedXbstream(input, decoder, onFile));
+          const input = decoder === undefined ? countedInput(ctx, file, 'an xbstream') : streamInput(ctx, file, 'an xbstream');
+          result = await verifyStream({
+            input,
+            ...(decoder === undefined ? {} : { decoder }),
+            onFile: (f) => {
+              const encoding = encodingReport(f);
+              if (options.json === true) files.push({ ...f, ...encoding.json });
+              else ctx.stdout.write(`${f.sha256 ?? '(rewritten in place)'.padEnd(64)}  ${String(f.size).padStart(12)}  ${f.path}${encoding.text}\n`);
+            },
+            onProgress: progress.onProgress,
+          });
         } catch (err) {
           if (options.json === true) {
             const where = err instanceof SluiceError ? err.where : {};
@@ -63,9 +60,9 @@ export const verifyCommand: CommandModule = {
         } finally {
           progress.stop();
         }
-        const stream = { bytes: digest.bytes, sha256: await digest.hex(), chunks: summary.chunks, files: summary.files };
+        const { stream, removed, renamed } = result;
         if (options.json === true) {
-          ctx.stdout.write(`${JSON.stringify({ ok: true, stream, files, removed: summary.removed, renamed: summary.renamed }, null, 2)}\n`);
+          ctx.stdout.write(`${JSON.stringify({ ok: true, stream, files, removed, renamed }, null, 2)}\n`);
         } else {
           ctx.stdout.write(`stream sha256 ${stream.sha256}  ${stream.bytes} bytes  ${stream.chunks} chunks  ${stream.files} files  OK\n`);
         }

@@ -3,31 +3,20 @@
  * and path, writes only inside the target directory, creates parents at any depth, and fails loudly
  * (where mbstream exits 0 after errors).
  */
-import { lstat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { readXbstream } from '../../container/xbstream/reader.js';
-import { inspectXbstream } from '../../container/xbstream/inspect.js';
-import { writeXbstream } from '../../container/xbstream/writer.js';
-import { type Entry, toSafePath } from '../../entry.js';
 import { UsageError } from '../../errors.js';
-import { Meter } from '../../filter/meter.js';
-import { BufferPool } from '../../bytes/buffer-pool.js';
 import { CountedBlocks } from '../../bytes/counted-blocks.js';
-import { DEFAULT_READ_BYTES } from '../../source/dir.js';
-import { applyXbstreamEvents } from '../../sink/apply-xbstream.js';
-import { DirectorySink } from '../../sink/dir.js';
-import { fileEntryFor, readDirectory } from '../../source/dir.js';
-import { FileReader } from '../../source/file-reader.js';
+import { createXbstream } from '../../jobs/stream/create-xbstream.js';
+import { extractStream } from '../../jobs/stream/extract.js';
+import { listStream } from '../../jobs/stream/list.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { countedInput, INPUT_BLOCK_BYTES, streamInput } from '../input.js';
 import { info, warn } from '../log.js';
-import { showProgress } from '../progress.js';
-import { SkipReport, xbstreamWriterReports } from '../skip-report.js';
-import { addStreamOutputOptions, sendToStdout, type StreamOutputOptions } from '../stream-output.js';
+import { showStreamProgress } from '../progress.js';
+import { SkipReport } from '../skip-report.js';
+import { addStreamOutputOptions, type StreamOutputOptions, streamOutputFrom, writeChecksumFile } from '../stream-output.js';
 import { parseCount } from '../units.js';
-import { decodeXbstreamEvents } from '../../container/xbstream/decoded-events.js';
 import { addDecodeOptions, DECODE_OPTIONAL_VALUES, type DecodeOptions, decoderFrom } from '../transform-options.js';
 
 interface XbstreamOptions extends StreamOutputOptions, DecodeOptions {
@@ -81,20 +70,20 @@ async function extract(ctx: CliContext, parallel: number, options: XbstreamOptio
   // a decoder keeps its input in ways the extractor cannot track, so it gets blocks of its own.
   const blocks = decoder === undefined ? new CountedBlocks(INPUT_BLOCK_BYTES) : undefined;
   const input = blocks === undefined ? streamInput(ctx, undefined, 'an xbstream') : countedInput(ctx, undefined, 'an xbstream', blocks);
-  // One writer writes synchronously, as mbstream does; --parallel N keeps N writes in flight on libuv's threads.
-  const sink = await DirectorySink.create(options.directory ?? '.', { overwrite: options.overwrite === true, synchronousWrites: parallel === 1 });
-  const meter = new Meter();
-  const progress = showProgress(ctx, meter, options.progress);
+  const progress = showStreamProgress(ctx, options.progress);
   try {
-    const events = readXbstream(meter.filter(input));
-    await applyXbstreamEvents(decoder === undefined ? events : decodeXbstreamEvents(events, decoder), sink, {
+    await extractStream({
+      input,
+      ...(blocks === undefined ? {} : { inputBlocks: blocks }),
+      ...(decoder === undefined ? {} : { decoder }),
+      directory: options.directory ?? '.',
+      overwrite: options.overwrite === true,
       parallel,
-      blocks,
       onFile: (path, size) => {
-        meter.files += 1;
         if (options.verbose === true) info(ctx, `${path} (${size} bytes)`);
       },
       onWarning: (message) => warn(ctx, message),
+      onProgress: progress.onProgress,
     });
   } finally {
     progress.stop();
@@ -102,43 +91,35 @@ async function extract(ctx: CliContext, parallel: number, options: XbstreamOptio
 }
 
 async function list(ctx: CliContext, options: XbstreamOptions): Promise<void> {
-  const input = countedInput(ctx, undefined, 'an xbstream');
-  await inspectXbstream(
-    input,
-    (file) => {
+  await listStream({
+    input: countedInput(ctx, undefined, 'an xbstream'),
+    onFile: (file) => {
       ctx.stdout.write(options.json === true ? `${JSON.stringify({ path: file.path, size: file.size })}\n` : `${String(file.size).padStart(12)}  ${file.path}\n`);
     },
-    { hash: false },
-  );
+  });
 }
 
 async function create(ctx: CliContext, files: string[], parallel: number, options: XbstreamOptions): Promise<void> {
   if (files.length === 0) throw new UsageError('-c needs at least one file or directory');
-  const base = options.directory ?? '.';
+  const output = streamOutputFrom(ctx, options);
   const skips = new SkipReport();
-  const meter = new Meter();
-  const pool = new BufferPool(DEFAULT_READ_BYTES, 16, true);
-  const reader = new FileReader(pool, { threads: 2, readAhead: parallel > 2 ? 1 : 2 });
-  async function* entries(): AsyncGenerator<Entry> {
-    for (const name of files) {
-      const rel = toSafePath(name.replace(/^\.\//, '').replace(/\/+$/, ''));
-      const full = join(base, rel);
-      if ((await lstat(full)).isDirectory()) yield* readDirectory(full, { prefix: rel, pool, reader, statFiles: false, signal: ctx.signal, onSkip: (p, why) => skips.add(`skipped: ${why}`, p) });
-      else yield await fileEntryFor(full, rel, { pool, reader });
-    }
-  }
-  const bytes = writeXbstream(entries(), {
-    parallel,
-    onFile: (path, size) => {
-      meter.files += 1;
-      if (options.verbose === true) info(ctx, `${path} (${size} bytes)`);
-    },
-    ...xbstreamWriterReports(skips),
-  });
+  const progress = showStreamProgress(ctx, options.progress);
+  let sent;
   try {
-    await sendToStdout(ctx, bytes, meter, options, pool);
+    sent = await createXbstream({
+      ...output,
+      files,
+      directory: options.directory ?? '.',
+      parallel,
+      onFile: (path, size) => {
+        if (options.verbose === true) info(ctx, `${path} (${size} bytes)`);
+      },
+      onReport: (heading, path) => skips.add(heading, path),
+      onProgress: progress.onProgress,
+    });
   } finally {
-    await reader.close();
+    progress.stop();
   }
+  await writeChecksumFile(options, sent);
   skips.print(ctx);
 }

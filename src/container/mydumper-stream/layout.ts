@@ -36,26 +36,40 @@ export function decodeNamePart(part: string): string {
   return part.replace(/@([0-9a-fA-F]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
-export type DumpFileKind =
-  | 'metadata'
-  | 'database'
-  | 'table-schema'
-  | 'view'
-  | 'triggers'
-  | 'sequence'
-  | 'post'
-  | 'data'
-  | 'load-data'
-  | 'ignored';
-
-export interface DumpFileName {
+/** A file that holds nothing to load: the dump's metadata, or a name this layout does not know. */
+export interface OtherDumpFile {
   name: string;
-  kind: DumpFileKind;
+  kind: 'metadata' | 'ignored';
+}
+
+/** A file about one database: its CREATE DATABASE, or its routines and events (`post`). */
+export interface DatabaseDumpFile {
+  name: string;
+  kind: 'database' | 'post';
   compression?: Compression;
-  /** Decoded database name (all kinds but metadata and ignored). */
-  db?: string;
-  /** Decoded table name (table-schema, view, triggers, sequence, data). */
-  table?: string;
+  /** Decoded database name. */
+  db: string;
+}
+
+/** A file about one table (or view, or sequence) of a database. */
+export interface TableDumpFile {
+  name: string;
+  kind: 'table-schema' | 'view' | 'triggers' | 'sequence' | 'data' | 'load-data';
+  compression?: Compression;
+  /** Decoded database name. */
+  db: string;
+  /** Decoded table name. */
+  table: string;
+}
+
+/** What a file name of the layout says the file holds; `kind` tells which of the three it is. */
+export type DumpFileName = OtherDumpFile | DatabaseDumpFile | TableDumpFile;
+
+export type DumpFileKind = DumpFileName['kind'];
+
+/** True for the files about a database or a table (every kind but metadata and ignored). */
+export function isObjectFile(file: DumpFileName): file is DatabaseDumpFile | TableDumpFile {
+  return file.kind !== 'metadata' && file.kind !== 'ignored';
 }
 
 export function classifyDumpFile(name: string): DumpFileName {
@@ -68,23 +82,29 @@ export function classifyDumpFile(name: string): DumpFileName {
     compression = 'zstd';
     base = base.slice(0, -4);
   }
-  const withCompression = (r: DumpFileName): DumpFileName => (compression === undefined ? r : { ...r, compression });
+  const withCompression = <T extends DatabaseDumpFile | TableDumpFile>(r: T): T => (compression === undefined ? r : { ...r, compression });
   if (base === 'metadata' || base === 'metadata.header' || base.startsWith('metadata.partial')) {
     return { name, kind: 'metadata' };
   }
   if (base === 'all-schema-create-tablespace.sql' || base === 'resume') return { name, kind: 'ignored' };
-  const suffixes: [string, DumpFileKind, boolean][] = [
-    ['-schema-create.sql', 'database', false],
-    ['-schema-post.sql', 'post', false],
-    ['-schema-view.sql', 'view', true],
-    ['-schema-triggers.sql', 'triggers', true],
-    ['-schema-sequence.sql', 'sequence', true],
-    ['-schema.sql', 'table-schema', true],
+  const databaseSuffixes: [string, DatabaseDumpFile['kind']][] = [
+    ['-schema-create.sql', 'database'],
+    ['-schema-post.sql', 'post'],
   ];
-  for (const [suffix, kind, hasTable] of suffixes) {
+  for (const [suffix, kind] of databaseSuffixes) {
     if (!base.endsWith(suffix)) continue;
     const stem = base.slice(0, -suffix.length);
-    if (!hasTable) return stem === '' ? { name, kind: 'ignored' } : withCompression({ name, kind, db: decodeNamePart(stem) });
+    return stem === '' ? { name, kind: 'ignored' } : withCompression({ name, kind, db: decodeNamePart(stem) });
+  }
+  const tableSuffixes: [string, TableDumpFile['kind']][] = [
+    ['-schema-view.sql', 'view'],
+    ['-schema-triggers.sql', 'triggers'],
+    ['-schema-sequence.sql', 'sequence'],
+    ['-schema.sql', 'table-schema'],
+  ];
+  for (const [suffix, kind] of tableSuffixes) {
+    if (!base.endsWith(suffix)) continue;
+    const stem = base.slice(0, -suffix.length);
     const dot = stem.indexOf('.');
     if (dot <= 0 || dot === stem.length - 1) return { name, kind: 'ignored' };
     return withCompression({

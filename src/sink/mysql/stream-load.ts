@@ -50,7 +50,7 @@ async function writeWhole(content: AsyncIterable<Uint8Array>, path: string, temp
   }
 }
 
-export async function loadStream(source: AsyncIterable<Uint8Array>, options: StreamLoadOptions): Promise<LoadSummary> {
+export async function loadMydumperStream(source: AsyncIterable<Uint8Array>, options: StreamLoadOptions): Promise<LoadSummary> {
   const flags = streamModeFlags(options.mode);
   const loader = new Loader({ ...options, deleteAfterLoad: flags.deleteFiles });
   await loader.start();

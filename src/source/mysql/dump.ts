@@ -102,10 +102,36 @@ class TableState {
   constructor(readonly table: TableInfo) {}
 }
 
+/** The global read lock of the main connection, released at most once. */
+class GlobalReadLock {
+  #held = false;
+  constructor(readonly main: Session) {}
+
+  get held(): boolean {
+    return this.#held;
+  }
+
+  async take(): Promise<void> {
+    await this.main.exec('FLUSH TABLES WITH READ LOCK');
+    this.#held = true;
+  }
+
+  async release(): Promise<void> {
+    if (!this.#held) return;
+    await this.main.exec('UNLOCK TABLES');
+    this.#held = false;
+  }
+}
+
+interface DumpSessions {
+  main: Session;
+  workers: Session[];
+  all(): Session[];
+}
+
 export async function runDump(options: DumpOptions): Promise<DumpSummary> {
   const started = new Date();
   const t0 = performance.now();
-  const threads = Math.max(1, options.threads);
   const lockMode = options.lock ?? 'ftwrl';
   const dir = new DumpDir({
     dir: options.outputDir,
@@ -114,117 +140,36 @@ export async function runDump(options: DumpOptions): Promise<DumpSummary> {
     ...(options.onFileClosed === undefined ? {} : { onClosed: options.onFileClosed }),
   });
   await dir.prepare();
-
-  // All connections at once: each open is a few round trips.
-  const opening = [Session.open(options.connection), ...Array.from({ length: threads }, () => Session.open(options.connection, true))];
-  const opened = await Promise.allSettled(opening);
-  const bad = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (bad !== undefined) {
-    for (const r of opened) if (r.status === 'fulfilled') r.value.destroy();
-    throw bad.reason;
-  }
-  const [main, ...workers] = opened.map((r) => (r as PromiseFulfilledResult<Session>).value) as [Session, ...Session[]];
-  const all = (): Session[] => [main, ...workers];
+  const sessions = await openSessions(options.connection, Math.max(1, options.threads));
+  const { main, workers } = sessions;
   const onAbort = (): void => {
-    for (const s of all()) s.destroy();
+    for (const s of sessions.all()) s.destroy();
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  let locked = false;
+  const lock = new GlobalReadLock(main);
   try {
     await Promise.all([setupSession(main, false), ...workers.map((w) => setupSession(w, true))]);
     const catalog = await readCatalog(main, options);
     const tables = catalog.tables.filter((t) => t.kind !== 'view');
     const views = catalog.tables.filter((t) => t.kind === 'view');
-
-    // --- consistent snapshot -------------------------------------------------------------
-    if (lockMode !== 'none') {
-      await main.exec('FLUSH TABLES WITH READ LOCK');
-      locked = true;
-    }
-    const binlog = await readBinlogPosition(main);
-    await Promise.all(
-      workers.map(async (w) => {
-        await w.exec('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-        await w.exec('START TRANSACTION /*!40108 WITH CONSISTENT SNAPSHOT */');
-      }),
-    );
     const nonTrx = options.noData === true ? [] : tables.filter((t) => !t.transactional);
-    const holdLock = locked && lockMode === 'ftwrl' && nonTrx.length > 0;
-    if (locked && !holdLock) {
-      await main.exec('UNLOCK TABLES');
-      locked = false;
-    }
-    if (nonTrx.length > 0 && lockMode !== 'ftwrl') {
-      options.onWarning?.(
-        `${nonTrx.length} non-transactional table(s) (${nonTrx.slice(0, 3).map((t) => `${t.db}.${t.name}`).join(', ')}` +
-          `${nonTrx.length > 3 ? ', …' : ''}) are dumped without a lock and may be inconsistent`,
-      );
-    }
-
-    // --- schemas -------------------------------------------------------------------------
-    if (options.noSchemas !== true) {
-      for (const db of catalog.databases) await dir.writeWhole(schemaCreateFileName(db), await databaseSchema(main, db));
-      for (const t of tables) await dir.writeWhole(tableFileName(t.db, t.name, '-schema'), await tableSchema(main, t));
-      for (const v of views) await dir.writeWhole(tableFileName(v.db, v.name, '-schema'), viewPlaceholder(v));
-    }
-
-    // --- data ----------------------------------------------------------------------------
-    const states = new Map<TableInfo, TableState>();
-    for (const t of tables) states.set(t, new TableState(t));
+    const binlog = await takeSnapshot(sessions, lock, lockMode, nonTrx, options.onWarning);
+    if (options.noSchemas !== true) await writeSchemas(dir, main, catalog.databases, tables, views);
+    const states = new Map<TableInfo, TableState>(tables.map((t) => [t, new TableState(t)]));
     const progress: DumpProgress = { tablesTotal: tables.length, tablesDone: 0, rows: 0, bytes: 0, files: 0, elapsedMs: 0 };
     const report = (): void => {
       progress.elapsedMs = performance.now() - t0;
       progress.files = dir.files;
       options.onProgress?.({ ...progress });
     };
-    const ticker = setInterval(report, 1000);
-    ticker.unref();
-    try {
-      if (options.noData !== true) {
-        const ctx: JobContext = { options, dir, states, progress };
-        if (nonTrx.length > 0) {
-          const jobs = await planJobs(workers[0] as Session, nonTrx, options);
-          await runJobs(workers, jobs, ctx);
-        }
-        if (locked) {
-          await main.exec('UNLOCK TABLES');
-          locked = false;
-        }
-        const trx = tables.filter((t) => t.transactional);
-        const jobs = await planJobs(workers[0] as Session, trx, options);
-        await runJobs(workers, jobs, ctx);
-      } else if (locked) {
-        await main.exec('UNLOCK TABLES');
-        locked = false;
-      }
-    } finally {
-      clearInterval(ticker);
-    }
+    await dumpData({ options, dir, states, progress }, workers, lock, tables, nonTrx, report);
     for (const w of workers) await w.exec('COMMIT').catch(() => undefined);
-
-    // --- post-data objects ---------------------------------------------------------------
-    if (options.noSchemas !== true) {
-      for (const v of views) await dir.writeWhole(tableFileName(v.db, v.name, '-schema-view'), await viewSchema(main, v));
-      if (options.triggers === true) {
-        for (const t of tables) {
-          const trg = await triggersSchema(main, t.db, t.name);
-          if (trg !== undefined) await dir.writeWhole(tableFileName(t.db, t.name, '-schema-triggers'), trg);
-        }
-      }
-      if (options.routines === true || options.events === true) {
-        for (const db of catalog.databases) {
-          const post = await postSchema(main, db, { routines: options.routines === true, events: options.events === true });
-          if (post !== undefined) await dir.writeWhole(postFileName(db), post);
-        }
-      }
-    }
-
+    if (options.noSchemas !== true) await writePostData(dir, main, catalog.databases, tables, views, options);
     report();
-    const finished = new Date();
     await dir.writeMetadata(
       metadataText({
         started,
-        finished,
+        finished: new Date(),
         binlog,
         consistent: lockMode === 'ftwrl',
         tool: options.tool ?? 'sluice',
@@ -254,8 +199,106 @@ export async function runDump(options: DumpOptions): Promise<DumpSummary> {
     throw err;
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
-    if (locked) await main.exec('UNLOCK TABLES').catch(() => undefined);
-    await Promise.all(all().map((s) => s.close().catch(() => undefined)));
+    await lock.release().catch(() => undefined);
+    await Promise.all(sessions.all().map((s) => s.close().catch(() => undefined)));
+  }
+}
+
+/** The main connection and `threads` workers (binary), all opened at once: each open is a few round trips. */
+async function openSessions(connection: ConnectOptions, threads: number): Promise<DumpSessions> {
+  const opening = [Session.open(connection), ...Array.from({ length: threads }, () => Session.open(connection, true))];
+  const opened = await Promise.allSettled(opening);
+  const bad = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (bad !== undefined) {
+    for (const r of opened) if (r.status === 'fulfilled') r.value.destroy();
+    throw bad.reason;
+  }
+  const [main, ...workers] = opened.map((r) => (r as PromiseFulfilledResult<Session>).value) as [Session, ...Session[]];
+  return { main, workers, all: () => [main, ...workers] };
+}
+
+/**
+ * The consistent snapshot: under the global read lock (unless lockMode is none) the binlog position is
+ * read and every worker starts its transaction. The lock stays held only in ftwrl mode with
+ * non-transactional tables to dump (dumpData releases it once they are done).
+ */
+async function takeSnapshot(
+  sessions: DumpSessions,
+  lock: GlobalReadLock,
+  lockMode: LockMode,
+  nonTrx: readonly TableInfo[],
+  onWarning: ((message: string) => void) | undefined,
+): Promise<BinlogPosition> {
+  if (lockMode !== 'none') await lock.take();
+  const binlog = await readBinlogPosition(sessions.main);
+  await Promise.all(
+    sessions.workers.map(async (w) => {
+      await w.exec('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      await w.exec('START TRANSACTION /*!40108 WITH CONSISTENT SNAPSHOT */');
+    }),
+  );
+  if (!(lockMode === 'ftwrl' && nonTrx.length > 0)) await lock.release();
+  if (nonTrx.length > 0 && lockMode !== 'ftwrl') {
+    onWarning?.(
+      `${nonTrx.length} non-transactional table(s) (${nonTrx.slice(0, 3).map((t) => `${t.db}.${t.name}`).join(', ')}` +
+        `${nonTrx.length > 3 ? ', …' : ''}) are dumped without a lock and may be inconsistent`,
+    );
+  }
+  return binlog;
+}
+
+async function writeSchemas(dir: DumpDir, main: Session, databases: readonly string[], tables: readonly TableInfo[], views: readonly TableInfo[]): Promise<void> {
+  for (const db of databases) await dir.writeWhole(schemaCreateFileName(db), await databaseSchema(main, db));
+  for (const t of tables) await dir.writeWhole(tableFileName(t.db, t.name, '-schema'), await tableSchema(main, t));
+  for (const v of views) await dir.writeWhole(tableFileName(v.db, v.name, '-schema'), viewPlaceholder(v));
+}
+
+/** The rows: non-transactional tables first (under the lock, if held), then the lock goes, then the rest. */
+async function dumpData(
+  ctx: JobContext,
+  workers: Session[],
+  lock: GlobalReadLock,
+  tables: readonly TableInfo[],
+  nonTrx: TableInfo[],
+  report: () => void,
+): Promise<void> {
+  const ticker = setInterval(report, 1000);
+  ticker.unref();
+  try {
+    if (ctx.options.noData === true) {
+      await lock.release();
+      return;
+    }
+    if (nonTrx.length > 0) await runJobs(workers, await planJobs(workers[0] as Session, nonTrx, ctx.options), ctx);
+    await lock.release();
+    const trx = tables.filter((t) => t.transactional);
+    await runJobs(workers, await planJobs(workers[0] as Session, trx, ctx.options), ctx);
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+/** Views, triggers, routines and events: written after the data, as mydumper does. */
+async function writePostData(
+  dir: DumpDir,
+  main: Session,
+  databases: readonly string[],
+  tables: readonly TableInfo[],
+  views: readonly TableInfo[],
+  options: DumpOptions,
+): Promise<void> {
+  for (const v of views) await dir.writeWhole(tableFileName(v.db, v.name, '-schema-view'), await viewSchema(main, v));
+  if (options.triggers === true) {
+    for (const t of tables) {
+      const trg = await triggersSchema(main, t.db, t.name);
+      if (trg !== undefined) await dir.writeWhole(tableFileName(t.db, t.name, '-schema-triggers'), trg);
+    }
+  }
+  if (options.routines === true || options.events === true) {
+    for (const db of databases) {
+      const post = await postSchema(main, db, { routines: options.routines === true, events: options.events === true });
+      if (post !== undefined) await dir.writeWhole(postFileName(db), post);
+    }
   }
 }
 
