@@ -22,8 +22,17 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const NATIVE_BUILDS = ['zstd-napi', 'lz4'];
 
 const SCRIPT = `
-import { initRepository, listSnapshots, openRepository, restore, snapshot, SluiceError } from 'sluice';
-const [repoDir, dataDir, target] = process.argv.slice(2);
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import { backupStream, createDecoder, extractStream, initRepository, listSnapshots, openRepository, restore, snapshot, SluiceError } from 'sluice';
+const [repoDir, dataDir, target, streamFile, extracted] = process.argv.slice(2);
+const out = createWriteStream(streamFile);
+const sent = await backupStream({ directory: dataDir, output: out, encode: { compress: { algorithm: 'zstd' } }, checksum: true });
+out.end();
+await finished(out);
+mkdirSync(extracted);
+const decoder = await createDecoder({ decompress: true, decrypt: false });
+const unpacked = await extractStream({ input: createReadStream(streamFile), directory: extracted, decoder });
 const made = await initRepository({ location: repoDir, password: 'pw', kdf: { N: 1024, r: 8, p: 1 } });
 const opened = await openRepository({ location: repoDir, password: async () => 'pw', lock: 'shared', purpose: 'api test' });
 let wrong;
@@ -37,7 +46,7 @@ try {
   const saved = await snapshot(opened.repo, { paths: [dataDir], tags: ['api'], onProgress: (p) => progress.push(p.files), progressIntervalMs: 1 });
   const listed = await listSnapshots(opened.repo, { tags: ['api'] });
   const restored = await restore(opened.repo, saved.id.slice(0, 8) + ':' + dataDir, { target });
-  console.log(JSON.stringify({ repository: made.id, id: saved.id, summary: saved.snapshot.summary, listed: listed.map((s) => s.id), restored: restored.files, wrongPasswordExit: wrong }));
+  console.log(JSON.stringify({ streamFiles: sent.files, streamSha: sent.sha256, unpacked: unpacked.files, repository: made.id, id: saved.id, summary: saved.snapshot.summary, listed: listed.map((s) => s.id), restored: restored.files, wrongPasswordExit: wrong }));
 } finally {
   await opened.close();
 }
@@ -52,7 +61,7 @@ export async function typed(): Promise<string> {
 }
 `;
 
-test('the packed package installs and runs init, snapshot, listSnapshots and restore from its public API', { timeout: 180_000 }, async (t) => {
+test('the packed package installs and runs a stream backup and extraction, init, snapshot, listSnapshots and restore from its public API', { timeout: 180_000 }, async (t) => {
   const dir = await tempDir(t, 'sluice-pack-');
   // --ignore-scripts: `prepare` would rebuild dist/ under the other tests running from it.
   const packed = ok(await run(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: projectRoot }), 'npm pack');
@@ -71,8 +80,9 @@ test('the packed package installs and runs init, snapshot, listSnapshots and res
   await makeTree(data, { 'a.txt': 'hello\n', 'sub/big.bin': pseudoRandomBytes(700_000, 7), 'sub/empty': '', 'link': { symlink: 'a.txt' } });
   const target = join(dir, 'restored');
   await writeFile(join(project, 'run.mjs'), SCRIPT);
-  const out = ok(await run(process.execPath, ['run.mjs', join(dir, 'repo'), data, target], { cwd: project }), 'the API script');
-  const result = JSON.parse(out.stdout.toString('utf8')) as { repository: string; id: string; summary: { files: number; symlinks: number }; listed: string[]; restored: number; wrongPasswordExit: unknown };
+  const extracted = join(dir, 'extracted');
+  const out = ok(await run(process.execPath, ['run.mjs', join(dir, 'repo'), data, target, join(dir, 'tree.xbstream'), extracted], { cwd: project }), 'the API script');
+  const result = JSON.parse(out.stdout.toString('utf8')) as { streamFiles: number; streamSha: string; unpacked: number; repository: string; id: string; summary: { files: number; symlinks: number }; listed: string[]; restored: number; wrongPasswordExit: unknown };
   assert.match(result.repository, /^[0-9a-f]{64}$/);
   assert.deepEqual(result.listed, [result.id]);
   assert.equal(result.summary.files, 3);
@@ -80,6 +90,13 @@ test('the packed package installs and runs init, snapshot, listSnapshots and res
   assert.equal(result.restored, 3);
   assert.equal(result.wrongPasswordExit, 12);
   assert.deepEqual(await describeTree(target), await describeTree(data));
+
+  // The stream backup through the API: an xbstream of zstd files (no symlinks: xbstream cannot hold them), decoded back.
+  assert.equal(result.streamFiles, 3);
+  assert.equal(result.unpacked, 3);
+  assert.match(result.streamSha, /^[0-9a-f]{64}$/);
+  const files = (items: Awaited<ReturnType<typeof describeTree>>) => items.filter((i) => i.kind === 'file');
+  assert.deepEqual(files(await describeTree(extracted)), files(await describeTree(data)));
 
   // The declarations are published and say what the functions take and return.
   await writeFile(join(project, 'typed.ts'), TYPED);
