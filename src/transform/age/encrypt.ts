@@ -24,7 +24,7 @@ import { BlockBuffers, encodeBlocks, gatherInto, type OutputBlocks, type Release
 import { codecError } from '../codec-errors.js';
 import type { FileTransform } from '../entry-transform.js';
 import { BlockPool, streamWindow } from '../pool/block-pool.js';
-import { AGE_CHUNK_BYTES, AGE_TAG_BYTES } from '../pool/executors.js';
+import { AGE_CHUNK_BYTES, AGE_TAG_BYTES } from './format.js';
 import { AGE_SCRYPT_LOG_N, ScryptRecipient } from './keys.js';
 
 export const AGE_SUFFIX = '.age';

@@ -16,7 +16,9 @@
  *   stream order and stops submitting).
  */
 import { Worker } from 'node:worker_threads';
+import { JobError } from './job-failure.js';
 import type { CodecJob, CodecResult, JobFailure } from './jobs.js';
+
 
 export interface BlockPoolOptions {
   /** Worker threads (1..64). */
@@ -27,13 +29,6 @@ export interface BlockPoolOptions {
   idleMs?: number;
 }
 
-/** A job that failed inside a worker, with the worker's description of what was wrong. */
-export class JobError extends Error {
-  constructor(readonly failure: JobFailure) {
-    super(failure.message);
-    this.name = 'JobError';
-  }
-}
 
 interface Pending {
   id: number;
