@@ -8,50 +8,28 @@
  * file); blocks are SharedArrayBuffers, so the data is never copied between threads, and they return to
  * the pool when the sink has written them (see BufferPool).
  */
-import { Worker } from 'node:worker_threads';
 import type { BufferPool } from '../bytes/buffer-pool.js';
+import { WorkerChannel } from '../threads/worker-channel.js';
 import type { BatchedFile, ReaderReply, ReaderRequest } from './file-reader-thread.js';
 
-interface Waiting {
-  resolve: (reply: ReaderReply) => void;
-  reject: (err: Error) => void;
-}
-
 class ReaderThread {
-  readonly worker: Worker;
-  readonly waiting = new Map<number, Waiting>();
-  failure: Error | undefined;
+  readonly channel: WorkerChannel = new WorkerChannel(new URL('./file-reader-thread.js', import.meta.url), {
+    name: 'file reader',
+    onMessage: (message) => {
+      const reply = message as ReaderReply;
+      if ('error' in reply) this.channel.reject(reply.request, Object.assign(new Error(reply.error.message), reply.error));
+      else this.channel.resolve(reply.request, reply);
+    },
+  });
 
-  constructor() {
-    this.worker = new Worker(new URL('./file-reader-thread.js', import.meta.url));
-    this.worker.unref();
-    this.worker.on('message', (reply: ReaderReply) => {
-      const waiting = this.waiting.get(reply.request);
-      if (waiting === undefined) return;
-      this.waiting.delete(reply.request);
-      if (this.waiting.size === 0) this.worker.unref();
-      if ('error' in reply) waiting.reject(Object.assign(new Error(reply.error.message), reply.error));
-      else waiting.resolve(reply);
-    });
-    this.worker.on('error', (err) => this.#fail(err instanceof Error ? err : new Error(String(err))));
-    // A thread that ends without an error (terminated, or its event loop ran dry) must not leave reads
-    // waiting forever.
-    this.worker.on('exit', (code) => this.#fail(new Error(`a file reader thread exited (status ${code}) with reads outstanding`)));
+  /** Sends a request and waits for its reply. */
+  request(message: (request: number) => ReaderRequest): Promise<ReaderReply> {
+    return this.channel.call(message);
   }
 
-  #fail(err: Error): void {
-    this.failure ??= err;
-    for (const w of this.waiting.values()) w.reject(this.failure);
-    this.waiting.clear();
-  }
-
-  send(message: ReaderRequest, waiting?: Waiting & { request: number }): void {
-    if (this.failure !== undefined) throw this.failure;
-    if (waiting !== undefined) {
-      if (this.waiting.size === 0) this.worker.ref();
-      this.waiting.set(waiting.request, waiting);
-    }
-    this.worker.postMessage(message);
+  /** Sends a message that has no reply. */
+  send(message: ReaderRequest): void {
+    if (this.channel.failure === undefined) this.channel.post(message);
   }
 }
 
@@ -70,7 +48,6 @@ export class FileReader {
   readonly #pool: BufferPool;
   readonly #readAhead: number;
   #nextFile = 0;
-  #nextRequest = 0;
   #nextThread = 0;
 
   /** The pool must hand out shared blocks. */
@@ -165,10 +142,7 @@ export class FileReader {
   #request(message: (request: number, block: SharedArrayBuffer) => ReaderRequest): { thread: ReaderThread; block: Buffer; reply: Promise<ReaderReply> } {
     const thread = (this.#threads[this.#nextThread++ % this.#threads.length] ??= new ReaderThread());
     const block = this.#pool.take();
-    const request = this.#nextRequest++;
-    const reply = new Promise<ReaderReply>((resolve, reject) => {
-      thread.send(message(request, block.buffer as SharedArrayBuffer), { request, resolve, reject });
-    }).catch((err: unknown) => {
+    const reply = thread.request((request) => message(request, block.buffer as SharedArrayBuffer)).catch((err: unknown) => {
       this.#pool.putBack(block);
       throw err;
     });
@@ -176,7 +150,7 @@ export class FileReader {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#threads.map((t) => t?.worker.terminate()));
+    await Promise.all(this.#threads.map((t) => t?.channel.terminate()));
   }
 }
 

@@ -15,7 +15,7 @@
  * - A failed job rejects its own promise only; callers decide (orderedMap reports the first failure in
  *   stream order and stops submitting).
  */
-import { Worker } from 'node:worker_threads';
+import { WorkerChannel } from '../../threads/worker-channel.js';
 import { JobError } from './job-failure.js';
 import type { CodecJob, CodecResult, JobFailure } from './jobs.js';
 
@@ -41,8 +41,8 @@ interface Pending {
 }
 
 interface Slot {
-  worker: Worker;
-  running: Map<number, Pending>;
+  /** The worker; its waiting requests are the jobs sent to it and not yet answered. */
+  channel: WorkerChannel;
   /** Messages sent and not yet answered. */
   messages: number;
   pinned: Pending[];
@@ -111,7 +111,7 @@ export class BlockPool {
     let best: Slot | undefined;
     for (const slot of this.#slots) {
       if (slot.broken) continue;
-      if (best === undefined || slot.sessions + slot.running.size < best.sessions + best.running.size) best = slot;
+      if (best === undefined || slot.sessions + slot.channel.waiting < best.sessions + best.channel.waiting) best = slot;
     }
     if (best === undefined) throw new Error('no codec worker is available');
     best.sessions += 1;
@@ -135,8 +135,8 @@ export class BlockPool {
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
     const slots = this.#slots;
     this.#slots = [];
-    for (const slot of slots) this.#fail(slot, new Error('the codec pool was closed'));
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    const closed = new Error('the codec pool was closed');
+    await Promise.all(slots.map((s) => s.channel.terminate(closed)));
   }
 
   async #admit(units: number): Promise<void> {
@@ -208,32 +208,31 @@ export class BlockPool {
   }
 
   #spawn(): Slot {
-    const worker = new Worker(new URL('./codec-worker.js', import.meta.url));
-    const slot: Slot = { worker, running: new Map(), messages: 0, pinned: [], sessions: 0, broken: false };
-    worker.on('message', (reply: WorkerReply) => {
-      slot.messages -= 1;
-      for (const msg of reply) {
-        const pending = slot.running.get(msg.id);
-        if (pending === undefined) continue;
-        slot.running.delete(msg.id);
-        if (msg.failure !== undefined) pending.reject(new JobError(msg.failure));
-        else pending.resolve(msg.result as CodecResult);
-      }
-      this.#pump();
-      this.#checkIdle();
-    });
-    worker.on('error', (err) => this.#fail(slot, err));
-    worker.on('exit', (code) => {
-      if (!slot.broken) this.#fail(slot, new Error(`a codec worker exited with status ${code}`));
-    });
-    worker.unref();
+    const slot: Slot = {
+      channel: new WorkerChannel(new URL('./codec-worker.js', import.meta.url), {
+        name: 'codec worker',
+        onMessage: (message) => {
+          slot.messages -= 1;
+          for (const msg of message as WorkerReply) {
+            if (msg.failure !== undefined) slot.channel.reject(msg.id, new JobError(msg.failure));
+            else slot.channel.resolve(msg.id, msg.result as CodecResult);
+          }
+          this.#pump();
+          this.#checkIdle();
+        },
+        // the channel has rejected the jobs sent to this worker; the ones queued for it go too
+        onFailure: (err) => this.#fail(slot, err),
+      }),
+      messages: 0,
+      pinned: [],
+      sessions: 0,
+      broken: false,
+    };
     return slot;
   }
 
-  #fail(slot: Slot, err: unknown): void {
+  #fail(slot: Slot, err: Error): void {
     slot.broken = true;
-    for (const pending of slot.running.values()) pending.reject(err);
-    slot.running.clear();
     slot.messages = 0;
     for (const pending of slot.pinned.splice(0)) pending.reject(err);
     const i = this.#slots.indexOf(slot);
@@ -267,20 +266,16 @@ export class BlockPool {
         while (slot.messages < depth) {
           const jobs = this.#nextMessage(slot);
           if (jobs.length === 0) break;
-          for (const job of jobs) slot.running.set(job.id, job);
+          for (const job of jobs) slot.channel.expect(job.id, job);
           slot.messages += 1;
-          slot.worker.ref();
           try {
-            slot.worker.postMessage(
+            slot.channel.post(
               jobs.map((p) => ({ id: p.id, job: p.job })),
               [...new Set(jobs.flatMap((p) => p.transfer))],
             );
           } catch (err) {
             slot.messages -= 1;
-            for (const job of jobs) {
-              slot.running.delete(job.id);
-              job.reject(err);
-            }
+            for (const job of jobs) slot.channel.reject(job.id, err instanceof Error ? err : new Error(String(err)));
           }
         }
       }
@@ -294,8 +289,8 @@ export class BlockPool {
   #checkIdle(): void {
     let busy = this.#shared.length > 0;
     for (const slot of this.#slots) {
-      if (slot.running.size === 0 && slot.pinned.length === 0) slot.worker.unref();
-      else busy = true;
+      // an idle worker does not keep the process alive (the channel unrefs it when no job waits)
+      if (slot.channel.waiting > 0 || slot.pinned.length > 0) busy = true;
       if (slot.sessions > 0) busy = true;
     }
     if (busy || this.#slots.length === 0 || this.#idleTimer !== undefined) return;
