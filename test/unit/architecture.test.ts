@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const srcRoot = fileURLToPath(new URL('../../../src/', import.meta.url));
 
-const BOTTOM = ['errors', 'entry', 'bytes', 'threads'] as const;
+const BOTTOM = ['errors', 'entry', 'bytes', 'threads', 'files'] as const;
 const PIPELINE = ['source', 'transform', 'container', 'filter', 'sink', 'mysql', ...BOTTOM] as const;
 
 /** Unit → the units it may import (importing itself is always allowed). Nothing may import cli. */
@@ -21,6 +21,8 @@ const LAYERS: Record<string, readonly string[]> = {
   bytes: ['errors'],
   /** Worker-thread plumbing every layer's wrappers of a thread share (requests, failure of waiting requests). */
   threads: [],
+  /** Filesystem helpers every layer shares: partial files published whole, existence checks. */
+  files: [],
   /** The mysql2 connection, shared by the dump (source/mysql) and the load (sink/mysql). */
   mysql: ['errors'],
   /** Codecs: compression, encryption, checksums of byte streams. */
