@@ -11,6 +11,7 @@
 import { createReadStream } from 'node:fs';
 import { chmod, lstat, readdir, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { exists } from '../files/exists.js';
 import { PartialFile } from '../files/partial-file.js';
 import { ExitCode, SluiceError, UsageError } from '../errors.js';
 import { type Decoder, encodingLayers, LAYER_SUFFIX, type Layer } from './decode.js';
@@ -72,14 +73,6 @@ async function collect(root: string, decoder: Decoder, tasks: Task[], explicit: 
   tasks.push({ path: root, output, layers });
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function decodeOne(task: Task, options: InPlaceOptions): Promise<InPlaceFile> {
   const original = await stat(task.path);
