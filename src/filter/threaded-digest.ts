@@ -5,7 +5,7 @@
  * at most `buffers` × 4 MiB is in flight: when all are with the worker, the stream waits.
  */
 import { WorkerChannel } from '../threads/worker-channel.js';
-import type { DigestReply, DigestRequest } from './digest-thread.js';
+import type { DigestReply, DigestRequest } from './digest-worker.js';
 
 const BUFFER_BYTES = 4 * 1024 * 1024;
 
@@ -30,7 +30,7 @@ export class ThreadedDigest {
    */
   #start(): WorkerChannel {
     for (let i = 0; i < this.#buffers; i++) this.#free.push(new ArrayBuffer(BUFFER_BYTES));
-    const channel: WorkerChannel = new WorkerChannel(new URL('./digest-thread.js', import.meta.url), {
+    const channel: WorkerChannel = new WorkerChannel(new URL('./digest-worker.js', import.meta.url), {
       name: 'digest',
       workerData: { algorithm: this.#algorithm },
       onMessage: (message) => {

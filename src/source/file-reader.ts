@@ -2,18 +2,17 @@
  * Reads files on worker threads with synchronous system calls, into shared blocks of a BufferPool.
  *
  * Reading a tree of small files through node's asynchronous fs costs a thread-pool round trip and promise
- * machinery for each open, read and close; on these machines that made a 5,000-file backup several times
- * slower than mbstream, while a worker looping over openSync/readSync/closeSync reads the same tree in
- * a fraction of the time. Each request is one message (open on first use, read, close at the end of the
+ * machinery for each open, read and close, which made a backup of many small files several times slower
+ * than mbstream; a worker looping over openSync/readSync/closeSync does not pay it. Each request is one message (open on first use, read, close at the end of the
  * file); blocks are SharedArrayBuffers, so the data is never copied between threads, and they return to
  * the pool when the sink has written them (see BufferPool).
  */
 import type { BufferPool } from '../bytes/buffer-pool.js';
 import { WorkerChannel } from '../threads/worker-channel.js';
-import type { BatchedFile, ReaderReply, ReaderRequest } from './file-reader-thread.js';
+import type { BatchedFile, ReaderReply, ReaderRequest } from './file-reader-worker.js';
 
 class ReaderThread {
-  readonly channel: WorkerChannel = new WorkerChannel(new URL('./file-reader-thread.js', import.meta.url), {
+  readonly channel: WorkerChannel = new WorkerChannel(new URL('./file-reader-worker.js', import.meta.url), {
     name: 'file reader',
     onMessage: (message) => {
       const reply = message as ReaderReply;
@@ -159,8 +158,8 @@ const FILES_PER_BATCH = 32;
 
 /**
  * The files of one directory, read 32 to a request: each reply brings whole files side by side in one
- * pool block, so a tree of small files costs one thread round trip per batch rather than per file (on
- * these machines a round trip costs about as much as reading a 200 KB file). A batch is requested when
+ * pool block, so a tree of small files costs one thread round trip per batch rather than per file (a
+ * round trip costs as much as reading a mid-sized file: decision log, docs/architecture.md). A batch is requested when
  * the content of one of its files is first wanted, together with the next batch, so at most two blocks
  * wait ahead of the consumer. A file the batch left out (too large for what was left of the block, not
  * a regular file, changed, failed) is read on its own, with the usual errors.

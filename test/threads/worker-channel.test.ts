@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { WorkerChannel } from '../../src/threads/worker-channel.js';
 
-const THREAD = new URL('./answer-thread.js', import.meta.url);
+const THREAD = new URL('./answer-worker.js', import.meta.url);
 
 function open(failures: Error[] = []): WorkerChannel {
   const channel: WorkerChannel = new WorkerChannel(THREAD, {

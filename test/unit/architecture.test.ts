@@ -72,13 +72,7 @@ const REPO_LAYERS: Record<string, readonly string[]> = {
  * Imports that break a table but stay for now, each with its reason: `from` file and `to` file as paths
  * under src/ (`.ts`). Keep this list short; an entry is debt.
  */
-const EXCEPTIONS: readonly { from: string; to: string; why: string }[] = [
-  ...['chunker', 'gear-scan', 'slot-cutter', 'chunk-reader-protocol'].map((to) => ({
-    from: 'repo/workers/chunk-reader-worker.ts',
-    to: `repo/content/${to}.ts`,
-    why: 'the chunk reader thread runs content/\'s chunker and belongs next to chunk-sources.ts in content/; moved after the ingest-memory work on repo/ is merged',
-  })),
-];
+const EXCEPTIONS: readonly { from: string; to: string; why: string }[] = [];
 
 type Kind = 'import' | 'export from' | 'import()' | 'worker URL';
 

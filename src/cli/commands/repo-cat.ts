@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { Meter } from '../../filter/meter.js';
-import { readFile } from '../../repo/snapshot/file-reader.js';
+import { readFile } from '../../repo/snapshot/stored-file-reader.js';
 import { CryptoPool } from '../../repo/workers/crypto-pool.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';

@@ -10,7 +10,7 @@ import { type Entry, type SafePath, toSafePath } from '../../entry.js';
 import { errorMessage, UsageError } from '../../errors.js';
 import { Meter } from '../../filter/meter.js';
 import { FdReader } from '../../repo/content/chunk-sources.js';
-import { prestartPool, WriteSession } from '../../repo/content/write-session.js';
+import { prestartPool, ContentWriter } from '../../repo/content/content-writer.js';
 import type { ObjectStore } from '../../repo/storage/object-store.js';
 import { S3Store } from '../../repo/storage/s3.js';
 import { Archiver, type DirMeta } from '../../repo/snapshot/archiver.js';
@@ -147,7 +147,7 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
   }
   const { repo } = opened;
   const sources: CommandSource[] = [];
-  let session: WriteSession | undefined;
+  let session: ContentWriter | undefined;
   const meter = new Meter();
   const quiet = options.quiet === true || options.json === true;
   const progress = showProgress(ctx, meter, quiet ? false : options.progress, 'snapshot ');
@@ -164,7 +164,7 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
         parent = [...all].reverse().find((s) => s.snapshot.host === host && JSON.stringify([...s.snapshot.paths].sort()) === key);
       }
     }
-    session = new WriteSession(repo, {
+    session = new ContentWriter(repo, {
       pool: workers,
       signal: ctx.signal,
       ...(options.packSize === undefined ? {} : { packSize: parseSize(options.packSize, '--pack-size') }),

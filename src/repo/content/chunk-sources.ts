@@ -76,7 +76,7 @@ export function mainThreadChunks(
   };
 }
 
-const READER_URL = new URL('../workers/chunk-reader-worker.js', import.meta.url);
+const READER_URL = new URL('./chunk-reader-worker.js', import.meta.url);
 
 /**
  * The thread that reads and cuts a file descriptor (stdin), started early: its module loads while the

@@ -17,7 +17,7 @@ import { SluiceError, UsageError } from '../../errors.js';
 import { fromHex, toHex } from '../crypto/blob-id.js';
 import type { FdReader } from '../content/chunk-sources.js';
 import type { SavedStream } from '../content/stream-saver.js';
-import type { SmallFileResult, WriteSession } from '../content/write-session.js';
+import type { SmallFileResult, ContentWriter } from '../content/content-writer.js';
 import type { Repository } from '../repository.js';
 import { SmallFileBatcher } from './small-file-batcher.js';
 import { type Snapshot, type SnapshotSummary, writeSnapshot } from './snapshots.js';
@@ -91,7 +91,7 @@ function isVirtual(x: VirtualDir | TreeNode): x is VirtualDir {
 
 export class Archiver {
   readonly #repo: Repository;
-  readonly #session: WriteSession;
+  readonly #session: ContentWriter;
   readonly #options: ArchiverOptions;
   readonly #root: VirtualDir = { meta: undefined, children: new Map() };
   readonly #startedAt: number;
@@ -101,7 +101,7 @@ export class Archiver {
   #parentRoot: Map<string, TreeNode> | undefined | null = null;
   #symlinks = 0;
 
-  constructor(repo: Repository, session: WriteSession, options: ArchiverOptions) {
+  constructor(repo: Repository, session: ContentWriter, options: ArchiverOptions) {
     this.#repo = repo;
     this.#session = session;
     this.#options = options;

@@ -8,9 +8,9 @@
  *   slot. Together with the per-stream window of `orderedMap` this bounds memory to about
  *   (capacity + streams × window) blocks. A small job (input of at most 256 KiB: most files of a tree)
  *   takes an eighth of a slot.
- * - Jobs go to a worker several to a message (small ones, up to 16 and 4 MiB of input): on these
- *   machines a message round trip costs about as much as compressing a 100 KB file.
- * - A job may be pinned to one worker (`Session`) when it depends on state kept there (a streaming
+ * - Jobs go to a worker several to a message (small ones, up to 16 and 4 MiB of input): a message round
+ *   trip costs as much as compressing a small file (decision log, docs/architecture.md).
+ * - A job may be pinned to one worker (`PinnedWorker`) when it depends on state kept there (a streaming
  *   decoder); pinned jobs run in submission order.
  * - A failed job rejects its own promise only; callers decide (orderedMap reports the first failure in
  *   stream order and stops submitting).
@@ -46,7 +46,7 @@ interface Slot {
   /** Messages sent and not yet answered. */
   messages: number;
   pinned: Pending[];
-  sessions: number;
+  pins: number;
   broken: boolean;
 }
 
@@ -86,7 +86,7 @@ export class BlockPool {
   readonly #waiting: { units: number; resolve: () => void }[] = [];
   #pumpScheduled = false;
   #nextId = 1;
-  #nextSession = 1;
+  #nextPin = 1;
   #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: BlockPoolOptions) {
@@ -106,27 +106,27 @@ export class BlockPool {
   }
 
   /** A handle whose jobs all run on one worker, in order. Close it when done. */
-  openSession(): Session {
+  pinWorker(): PinnedWorker {
     this.#startWorkers();
     let best: Slot | undefined;
     for (const slot of this.#slots) {
       if (slot.broken) continue;
-      if (best === undefined || slot.sessions + slot.channel.waiting < best.sessions + best.channel.waiting) best = slot;
+      if (best === undefined || slot.pins + slot.channel.waiting < best.pins + best.channel.waiting) best = slot;
     }
     if (best === undefined) throw new Error('no codec worker is available');
-    best.sessions += 1;
-    return new Session(this, best, this.#nextSession++);
+    best.pins += 1;
+    return new PinnedWorker(this, best, this.#nextPin++);
   }
 
-  /** @internal used by Session */
+  /** @internal used by PinnedWorker */
   async runPinned(slot: Slot, job: CodecJob, transfer: ArrayBuffer[]): Promise<CodecResult> {
     await this.#admit(UNITS_PER_JOB);
     return this.#enqueue(job, transfer, slot, UNITS_PER_JOB);
   }
 
-  /** @internal used by Session */
-  releaseSession(slot: Slot): void {
-    slot.sessions -= 1;
+  /** @internal used by PinnedWorker */
+  releasePinned(slot: Slot): void {
+    slot.pins -= 1;
     this.#checkIdle();
   }
 
@@ -177,7 +177,7 @@ export class BlockPool {
       };
       if (slot !== undefined) {
         if (slot.broken) {
-          pending.reject(new Error('the codec worker of this session stopped'));
+          pending.reject(new Error('the codec worker this stream is pinned to stopped'));
           return;
         }
         slot.pinned.push(pending);
@@ -225,7 +225,7 @@ export class BlockPool {
       }),
       messages: 0,
       pinned: [],
-      sessions: 0,
+      pins: 0,
       broken: false,
     };
     return slot;
@@ -291,7 +291,7 @@ export class BlockPool {
     for (const slot of this.#slots) {
       // an idle worker does not keep the process alive (the channel unrefs it when no job waits)
       if (slot.channel.waiting > 0 || slot.pinned.length > 0) busy = true;
-      if (slot.sessions > 0) busy = true;
+      if (slot.pins > 0) busy = true;
     }
     if (busy || this.#slots.length === 0 || this.#idleTimer !== undefined) return;
     this.#idleTimer = setTimeout(() => {
@@ -303,7 +303,7 @@ export class BlockPool {
 }
 
 /** Jobs that must run on the worker holding some state (for example a streaming decoder). */
-export class Session {
+export class PinnedWorker {
   #closed = false;
   constructor(
     readonly pool: BlockPool,
@@ -312,7 +312,7 @@ export class Session {
   ) {}
 
   run(job: CodecJob, transfer: ArrayBuffer[] = []): Promise<CodecResult> {
-    if (this.#closed) return Promise.reject(new Error('session closed'));
+    if (this.#closed) return Promise.reject(new Error('the pinned worker was released'));
     return this.pool.runPinned(this.slot, job, transfer);
   }
 
@@ -321,11 +321,11 @@ export class Session {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      if (!this.slot.broken) await this.pool.runPinned(this.slot, { kind: 'session-close', session: this.id }, []);
+      if (!this.slot.broken) await this.pool.runPinned(this.slot, { kind: 'pinned-close', pin: this.id }, []);
     } catch {
       // the worker is gone; so is its state
     } finally {
-      this.pool.releaseSession(this.slot);
+      this.pool.releasePinned(this.slot);
     }
   }
 }

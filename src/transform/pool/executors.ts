@@ -20,8 +20,8 @@ export function runJob(job: CodecJob): CodecResult {
       return zstdFrame(job);
     case 'zstd-stream':
       return zstdStream(job);
-    case 'session-close':
-      return zstdStreamClose(job.session);
+    case 'pinned-close':
+      return zstdStreamClose(job.pin);
     case 'lz4-blocks':
       return lz4Blocks(job);
     case 'quicklz-blocks':

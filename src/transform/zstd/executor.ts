@@ -71,10 +71,10 @@ export function zstdStreamClose(stream: number): CodecResult {
 
 export function zstdStream(job: ZstdStreamJob): CodecResult {
   const z = zstd();
-  let state = zstdStreams.get(job.session);
+  let state = zstdStreams.get(job.pin);
   if (state === undefined) {
     state = { dctx: new z.DCtx(), pending: new Uint8Array(0) };
-    zstdStreams.set(job.session, state);
+    zstdStreams.set(job.pin, state);
   }
   let input = state.pending;
   if (job.input !== undefined && job.input.length > 0) {
@@ -99,7 +99,7 @@ export function zstdStream(job: ZstdStreamJob): CodecResult {
     try {
       [ret, out, used] = state.dctx.decompressStream(dst.subarray(0, room), input);
     } catch (err) {
-      zstdStreams.delete(job.session);
+      zstdStreams.delete(job.pin);
       fail('E_ZSTD_CORRUPT', `zstd data is corrupt: ${errorText(err)}`, undefined, true);
     }
     input = input.subarray(used);
