@@ -50,7 +50,6 @@ export interface OutputFile {
   abort(): Promise<void>;
 }
 
-
 export class DirectorySink {
   readonly #root: string;
   readonly #options: DirSinkOptions;

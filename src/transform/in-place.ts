@@ -73,7 +73,6 @@ async function collect(root: string, decoder: Decoder, tasks: Task[], explicit: 
   tasks.push({ path: root, output, layers });
 }
 
-
 async function decodeOne(task: Task, options: InPlaceOptions): Promise<InPlaceFile> {
   const original = await stat(task.path);
   if (!options.force && (await exists(task.output))) {

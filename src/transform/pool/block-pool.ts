@@ -19,7 +19,6 @@ import { WorkerChannel } from '../../threads/worker-channel.js';
 import { JobError } from './job-failure.js';
 import type { CodecJob, CodecResult, JobFailure } from './jobs.js';
 
-
 export interface BlockPoolOptions {
   /** Worker threads (1..64). */
   threads: number;
@@ -28,7 +27,6 @@ export interface BlockPoolOptions {
   /** Stop the workers after this long without work (ms); default 2000. */
   idleMs?: number;
 }
-
 
 interface Pending {
   id: number;
