@@ -86,3 +86,8 @@ export function parentOf(path: SafePath): SafePath | undefined {
   const slash = path.lastIndexOf('/');
   return slash < 0 ? undefined : (path.slice(0, slash) as SafePath);
 }
+
+/** The last component of a slash-separated path (all of it when it has no slash). */
+export function baseNameOf(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}

@@ -1,7 +1,7 @@
 /**
- * Recycles large read buffers. On these machines touching fresh memory costs about 0.9 s per GiB,
- * more than reading the data from the page cache, so a stream that allocates a new 10 MiB block per
- * read spends most of its time in page faults.
+ * Recycles large read buffers. Touching fresh memory costs more than reading the data from the page
+ * cache, so a stream that allocates a new 10 MiB block per read spends most of its time in page faults
+ * (decision log in docs/architecture.md).
  *
  * Contract: a source takes a block with `take()`, fills it, and calls `lend(view)` with the exact view
  * it yields; a stage that yields a chunk must not touch it afterwards. The final sink calls `give(chunk)`

@@ -1,7 +1,7 @@
 /**
  * zlib's CRC-32 (ISO 3309, the one xbstream and xbcrypt use). @node-rs/crc32 uses the CPU's carry-less
- * multiply and runs about five times faster here than node:zlib's crc32 (26 vs 5.4 GB/s on 1 MiB
- * blocks), and every byte of every stream passes through it at least once.
+ * multiply and is several times faster than node:zlib's crc32 (decision log in docs/architecture.md),
+ * and every byte of every stream passes through it at least once.
  */
 import { crc32 as hardwareCrc32 } from '@node-rs/crc32';
 

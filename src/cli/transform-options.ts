@@ -4,26 +4,10 @@
  * into the command module's `optionalValues`, and turn the parsed options into transforms with
  * `encodeTransformsFrom` / `decodeTransformsFrom`.
  *
- * Writing (`backup`, `xbstream -c`):
- *   --compress[=zstd|lz4]            compress each file (zstd when no value; x → x.zst / x.lz4)
- *   --compress-zstd-level N          1..19, default 1
- *   --compress-threads N             worker threads shared by all files, default 1
- *   --compress-chunk-size SIZE       input bytes per frame (the unit of parallel work), default 4M
- *   --encrypt                        encrypt each file with age, after compression (x.zst → x.zst.age)
- *   --recipient age1...              (repeatable) X25519 recipient; the backup host never holds the key
- *   --recipients-file FILE           (repeatable) age recipients file, one per line
- *   --passphrase-file FILE           passphrase (scrypt) instead of recipients
- *   --encrypt-threads N              worker threads for encryption, default 1
  *
- * Reading (`xbstream -x`, `verify`, and the `decompress`/`decrypt` commands):
- *   --decompress                     remove .zst, .lz4 and .qp (MariaDB qpress) layers
- *   --decompress-threads N           default 1
- *   --decrypt[=age|AES128|AES192|AES256]   remove .age and .xbcrypt layers
- *   --identity FILE                  (repeatable) age identity file (age-keygen)
- *   --passphrase-file FILE           passphrase for age files encrypted with one
- *   --encrypt-key KEY | --encrypt-key-file FILE   raw AES key for Percona .xbcrypt files (used byte for byte)
- *   --encrypt-threads N              default 1
- *   --max-decoded-size SIZE          refuse any file that decodes to more than SIZE (a bomb guard; no default)
+ * The options, their defaults and help texts are defined once, in `addEncodeOptions` (writing: `backup`,
+ * `xbstream -c`) and `addDecodeOptions` (reading: `xbstream -x`, `verify`, `decompress`, `decrypt`) below;
+ * `--help` of those commands lists them. (A copy of the list here drifted from them.)
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';

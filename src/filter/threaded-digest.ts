@@ -4,7 +4,8 @@
  * travel to the worker and back (transferred, never cloned), so no fresh memory is touched per chunk and
  * at most `buffers` × 4 MiB is in flight: when all are with the worker, the stream waits.
  */
-import { Worker } from 'node:worker_threads';
+import { WorkerChannel } from '../threads/worker-channel.js';
+import type { DigestReply, DigestRequest } from './digest-worker.js';
 
 const BUFFER_BYTES = 4 * 1024 * 1024;
 
@@ -13,10 +14,9 @@ export class ThreadedDigest {
   readonly #buffers: number;
   readonly #free: ArrayBuffer[] = [];
   #waiting: (() => void) | undefined;
-  #failure: Error | undefined;
   #result: Promise<string> | undefined;
   #bytes = 0;
-  #finished = false;
+  #channel: WorkerChannel | undefined;
 
   /** Nothing starts until the stream is first pulled, so an error before that leaves no thread behind. */
   constructor(algorithm = 'sha256', buffers = 4) {
@@ -24,26 +24,27 @@ export class ThreadedDigest {
     this.#buffers = buffers;
   }
 
-  #start(): Worker {
-    const worker = new Worker(new URL('./digest-thread.js', import.meta.url), { workerData: { algorithm: this.#algorithm } });
-    worker.unref();
+  /**
+   * The thread: buffers sent to it come back (in order, as events that wake the stream); the digest is
+   * the one request. A thread that ends early fails the stream's wait for a buffer and the digest.
+   */
+  #start(): WorkerChannel {
     for (let i = 0; i < this.#buffers; i++) this.#free.push(new ArrayBuffer(BUFFER_BYTES));
-    worker.on('message', (message: { buffer?: ArrayBuffer }) => {
-      if (message.buffer === undefined) return;
-      this.#free.push(message.buffer);
-      this.#wake();
+    const channel: WorkerChannel = new WorkerChannel(new URL('./digest-worker.js', import.meta.url), {
+      name: 'digest',
+      workerData: { algorithm: this.#algorithm },
+      onMessage: (message) => {
+        const m = message as DigestReply;
+        if ('hex' in m) channel.resolve(m.request, m.hex);
+        else {
+          this.#free.push(m.buffer);
+          this.#wake();
+        }
+      },
+      onFailure: () => this.#wake(),
     });
-    worker.on('error', (err) => {
-      this.#failure ??= err instanceof Error ? err : new Error(String(err));
-      this.#wake();
-    });
-    // a thread that ends before the digest is known must not leave the stream waiting for a buffer
-    worker.on('exit', (code) => {
-      if (this.#finished) return;
-      this.#failure ??= new Error(`the digest thread exited (status ${code}) before the stream ended`);
-      this.#wake();
-    });
-    return worker;
+    this.#channel = channel;
+    return channel;
   }
 
   get bytes(): number {
@@ -51,12 +52,13 @@ export class ThreadedDigest {
   }
 
   readonly filter = async function* (this: ThreadedDigest, source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    const worker = this.#start();
+    const channel = this.#start();
     let current: Uint8Array | undefined;
     let filled = 0;
     const send = (): void => {
       if (current === undefined || filled === 0) return;
-      worker.postMessage({ buffer: current.buffer, length: filled }, [current.buffer as ArrayBuffer]);
+      const buffer = current.buffer as ArrayBuffer;
+      channel.post({ buffer, length: filled } satisfies DigestRequest, [buffer]);
       current = undefined;
       filled = 0;
     };
@@ -75,9 +77,9 @@ export class ThreadedDigest {
         yield chunk;
       }
       send();
-      this.#result = this.#finish(worker);
+      this.#result = this.#finish(channel);
     } finally {
-      if (this.#result === undefined) void worker.terminate();
+      if (this.#result === undefined) void channel.terminate(new Error('the digest was abandoned before the stream ended'));
     }
   }.bind(this);
 
@@ -89,7 +91,8 @@ export class ThreadedDigest {
 
   async #takeBuffer(): Promise<ArrayBuffer> {
     for (;;) {
-      if (this.#failure !== undefined) throw this.#failure;
+      const failure = this.#channel?.failure;
+      if (failure !== undefined) throw failure;
       const buffer = this.#free.pop();
       if (buffer !== undefined) return buffer;
       await new Promise<void>((resolve) => {
@@ -104,21 +107,11 @@ export class ThreadedDigest {
     waiting?.();
   }
 
-  async #finish(worker: Worker): Promise<string> {
-    worker.ref();
-    const hex = new Promise<string>((resolve, reject) => {
-      worker.on('message', (message: { hex?: string }) => {
-        if (message.hex !== undefined) resolve(message.hex);
-      });
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the digest thread exited (status ${code}) before giving the digest`)));
-    });
-    worker.postMessage({ end: true });
+  async #finish(channel: WorkerChannel): Promise<string> {
     try {
-      return await hex;
+      return await channel.call<string>((request) => ({ end: true, request }) satisfies DigestRequest);
     } finally {
-      this.#finished = true;
-      await worker.terminate();
+      await channel.terminate(new Error('the digest thread was stopped'));
     }
   }
 }

@@ -7,9 +7,9 @@
  * fails its check is dropped and fetched again. The cache lives on the client's filesystem (never in the
  * repository), under `<dir>/<repository id>/`.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../files/partial-file.js';
 
 const NAME = /^(index|snapshots|trees)\/[0-9a-f]{64}$/;
 
@@ -50,14 +50,12 @@ export class RepoCache {
   async put(name: string, bytes: Uint8Array | readonly Uint8Array[]): Promise<void> {
     if (this.#dir === undefined || !NAME.test(name)) return;
     const path = join(this.#dir, name);
-    const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
     try {
       await mkdir(dirname(path), { recursive: true });
-      await writeFile(temp, bytes instanceof Uint8Array ? bytes : Buffer.concat(bytes as Uint8Array[]));
-      await rename(temp, path);
+      // not synced: a cache entry lost in a crash is fetched again
+      await writeFileAtomic(path, bytes, { sync: false, mode: 0o666 });
     } catch {
       // A cache that cannot be written only costs speed.
-      await unlink(temp).catch(() => undefined);
     }
   }
 

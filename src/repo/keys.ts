@@ -18,8 +18,8 @@ export interface ScryptParams {
 }
 
 /**
- * 64 MiB of memory and about 0.2 s on the machines we measured (kopia's choice; restic calibrates to
- * about 0.5 s and at most 60 MiB). Stronger parameters can be chosen per key file with --kdf.
+ * scrypt N=2^16, r=8: 64 MiB of memory (kopia's choice; the time it takes and restic's are in the
+ * decision log of docs/architecture.md). Stronger parameters can be chosen per key file with --kdf.
  */
 export const DEFAULT_KDF: ScryptParams = { N: 2 ** 16, r: 8, p: 1 };
 

@@ -11,12 +11,12 @@
  * - At most `maxOpenFiles` descriptors stay open (DescriptorBudget): an idle file is closed and reopened
  *   on its next write, and refused if another file has taken its place meanwhile.
  */
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, lstat, lutimes, mkdir, open, realpath, rename, symlink, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Entry, type SafePath, parentOf } from '../entry.js';
 import { SluiceError, UnsafePathError } from '../errors.js';
+import { partialPathFor } from '../files/partial-file.js';
 import { DescriptorBudget, type Suspendable } from './descriptor-budget.js';
 import { type FileIdentity, SyncFile, type WritableFile } from './sync-file.js';
 
@@ -49,8 +49,6 @@ export interface OutputFile {
   /** Closes and deletes the temporary file. */
   abort(): Promise<void>;
 }
-
-const TEMP_MARK = '.sluice-partial-';
 
 export class DirectorySink {
   readonly #root: string;
@@ -127,8 +125,8 @@ export class DirectorySink {
         if ((await lstatOrUndefined(finalPath))?.isDirectory() === true) {
           throw new SluiceError('E_EXISTS', 'a directory is in the way of this file', { path });
         }
-        const slash = finalPath.lastIndexOf('/');
-        tempPath = `${finalPath.slice(0, slash + 1)}.${finalPath.slice(slash + 1, slash + 1 + 64)}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
+        // this sink's own open (O_EXCL | O_NOFOLLOW, synchronous writes when asked), the shared partial name
+        tempPath = partialPathFor(finalPath);
         fh = await this.#openFile(tempPath, flags);
       } catch (err) {
         this.#budget.failed();

@@ -2,56 +2,33 @@
  * Reads files on worker threads with synchronous system calls, into shared blocks of a BufferPool.
  *
  * Reading a tree of small files through node's asynchronous fs costs a thread-pool round trip and promise
- * machinery for each open, read and close; on these machines that made a 5,000-file backup several times
- * slower than mbstream, while a worker looping over openSync/readSync/closeSync reads the same tree in
- * a fraction of the time. Each request is one message (open on first use, read, close at the end of the
+ * machinery for each open, read and close, which made a backup of many small files several times slower
+ * than mbstream; a worker looping over openSync/readSync/closeSync does not pay it. Each request is one message (open on first use, read, close at the end of the
  * file); blocks are SharedArrayBuffers, so the data is never copied between threads, and they return to
  * the pool when the sink has written them (see BufferPool).
  */
-import { Worker } from 'node:worker_threads';
 import type { BufferPool } from '../bytes/buffer-pool.js';
-import type { BatchedFile, ReaderReply, ReaderRequest } from './file-reader-thread.js';
-
-interface Waiting {
-  resolve: (reply: ReaderReply) => void;
-  reject: (err: Error) => void;
-}
+import { WorkerChannel } from '../threads/worker-channel.js';
+import type { BatchedFile, ReaderReply, ReaderRequest } from './file-reader-worker.js';
 
 class ReaderThread {
-  readonly worker: Worker;
-  readonly waiting = new Map<number, Waiting>();
-  failure: Error | undefined;
+  readonly channel: WorkerChannel = new WorkerChannel(new URL('./file-reader-worker.js', import.meta.url), {
+    name: 'file reader',
+    onMessage: (message) => {
+      const reply = message as ReaderReply;
+      if ('error' in reply) this.channel.reject(reply.request, Object.assign(new Error(reply.error.message), reply.error));
+      else this.channel.resolve(reply.request, reply);
+    },
+  });
 
-  constructor() {
-    this.worker = new Worker(new URL('./file-reader-thread.js', import.meta.url));
-    this.worker.unref();
-    this.worker.on('message', (reply: ReaderReply) => {
-      const waiting = this.waiting.get(reply.request);
-      if (waiting === undefined) return;
-      this.waiting.delete(reply.request);
-      if (this.waiting.size === 0) this.worker.unref();
-      if ('error' in reply) waiting.reject(Object.assign(new Error(reply.error.message), reply.error));
-      else waiting.resolve(reply);
-    });
-    this.worker.on('error', (err) => this.#fail(err instanceof Error ? err : new Error(String(err))));
-    // A thread that ends without an error (terminated, or its event loop ran dry) must not leave reads
-    // waiting forever.
-    this.worker.on('exit', (code) => this.#fail(new Error(`a file reader thread exited (status ${code}) with reads outstanding`)));
+  /** Sends a request and waits for its reply. */
+  request(message: (request: number) => ReaderRequest): Promise<ReaderReply> {
+    return this.channel.call(message);
   }
 
-  #fail(err: Error): void {
-    this.failure ??= err;
-    for (const w of this.waiting.values()) w.reject(this.failure);
-    this.waiting.clear();
-  }
-
-  send(message: ReaderRequest, waiting?: Waiting & { request: number }): void {
-    if (this.failure !== undefined) throw this.failure;
-    if (waiting !== undefined) {
-      if (this.waiting.size === 0) this.worker.ref();
-      this.waiting.set(waiting.request, waiting);
-    }
-    this.worker.postMessage(message);
+  /** Sends a message that has no reply. */
+  send(message: ReaderRequest): void {
+    if (this.channel.failure === undefined) this.channel.post(message);
   }
 }
 
@@ -70,7 +47,6 @@ export class FileReader {
   readonly #pool: BufferPool;
   readonly #readAhead: number;
   #nextFile = 0;
-  #nextRequest = 0;
   #nextThread = 0;
 
   /** The pool must hand out shared blocks. */
@@ -165,10 +141,7 @@ export class FileReader {
   #request(message: (request: number, block: SharedArrayBuffer) => ReaderRequest): { thread: ReaderThread; block: Buffer; reply: Promise<ReaderReply> } {
     const thread = (this.#threads[this.#nextThread++ % this.#threads.length] ??= new ReaderThread());
     const block = this.#pool.take();
-    const request = this.#nextRequest++;
-    const reply = new Promise<ReaderReply>((resolve, reject) => {
-      thread.send(message(request, block.buffer as SharedArrayBuffer), { request, resolve, reject });
-    }).catch((err: unknown) => {
+    const reply = thread.request((request) => message(request, block.buffer as SharedArrayBuffer)).catch((err: unknown) => {
       this.#pool.putBack(block);
       throw err;
     });
@@ -176,7 +149,7 @@ export class FileReader {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#threads.map((t) => t?.worker.terminate()));
+    await Promise.all(this.#threads.map((t) => t?.channel.terminate()));
   }
 }
 
@@ -185,8 +158,8 @@ const FILES_PER_BATCH = 32;
 
 /**
  * The files of one directory, read 32 to a request: each reply brings whole files side by side in one
- * pool block, so a tree of small files costs one thread round trip per batch rather than per file (on
- * these machines a round trip costs about as much as reading a 200 KB file). A batch is requested when
+ * pool block, so a tree of small files costs one thread round trip per batch rather than per file (a
+ * round trip costs as much as reading a mid-sized file: decision log, docs/architecture.md). A batch is requested when
  * the content of one of its files is first wanted, together with the next batch, so at most two blocks
  * wait ahead of the consumer. A file the batch left out (too large for what was left of the block, not
  * a regular file, changed, failed) is read on its own, with the usual errors.

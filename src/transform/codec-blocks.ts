@@ -37,8 +37,8 @@ export interface Block {
 }
 
 /**
- * Block buffers that came back, reused for the next blocks: fresh memory costs about a second per GiB
- * to touch on our machines, which is more than compressing it at level 1 on some inputs.
+ * Block buffers that came back, reused for the next blocks: touching fresh memory costs more than
+ * compressing it at level 1 on some inputs (decision log, docs/architecture.md).
  */
 export class BlockBuffers {
   readonly #free: ArrayBuffer[] = [];

@@ -1,6 +1,6 @@
 /** Worker failures and decoder errors turned into SluiceErrors that name the file and the place in it. */
 import { FormatError, IntegrityError, SluiceError, type Where } from '../errors.js';
-import { JobError } from './pool/block-pool.js';
+import { JobError } from './pool/job-failure.js';
 
 /** Turns a worker's failure into an error naming the file and the place in it. */
 export function codecError(err: unknown, what: string, where: Where): SluiceError | unknown {

@@ -18,7 +18,8 @@ import { BlockBuffers, encodeBlocks, gatherInto, type OutputBlocks, type Release
 import { codecError } from './codec-errors.js';
 import type { FileTransform } from './entry-transform.js';
 import { BlockPool, streamWindow } from './pool/block-pool.js';
-import { lz4OutputBound, zstdOutputBound } from './pool/executors.js';
+import { lz4OutputBound } from './lz4/frame-format.js';
+import { zstdOutputBound } from './zstd/frame-format.js';
 import type { CodecJob } from './pool/jobs.js';
 
 export type CompressionAlgorithm = 'zstd' | 'lz4';

@@ -8,10 +8,11 @@
  * deleted. The decoded file keeps the original's permission bits and mtime.
  * Symbolic links are never followed.
  */
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, lstat, open, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { chmod, lstat, readdir, stat, unlink, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exists } from '../files/exists.js';
+import { PartialFile } from '../files/partial-file.js';
 import { ExitCode, SluiceError, UsageError } from '../errors.js';
 import { type Decoder, encodingLayers, LAYER_SUFFIX, type Layer } from './decode.js';
 
@@ -72,24 +73,14 @@ async function collect(root: string, decoder: Decoder, tasks: Task[], explicit: 
   tasks.push({ path: root, output, layers });
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function decodeOne(task: Task, options: InPlaceOptions): Promise<InPlaceFile> {
   const original = await stat(task.path);
   if (!options.force && (await exists(task.output))) {
     throw new SluiceError('E_EXISTS', `${task.output} already exists; remove it or use --force`, { path: task.path }, { exitCode: ExitCode.failure });
   }
-  const temp = join(dirname(task.output), `.${basename(task.output)}.sluice-${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', 0o600);
+  // the decoded bytes must be on disk before the original may go; otherwise the page cache will do
+  const partial = await PartialFile.create(task.output, { sync: options.removeOriginal === true });
   let outBytes = 0;
-  let renamed = false;
   try {
     // small reads for small files: a 1 MiB buffer per file would be most of the work for a tree of tiny files
     const highWaterMark = Math.min(1 << 20, Math.max(16 << 10, original.size));
@@ -97,24 +88,21 @@ async function decodeOne(task: Task, options: InPlaceOptions): Promise<InPlaceFi
     for await (const chunk of options.decoder.decode(source, task.path, task.layers)) {
       let at = 0;
       while (at < chunk.length) {
-        const { bytesWritten } = await handle.write(chunk, at, chunk.length - at);
+        const { bytesWritten } = await partial.handle.write(chunk, at, chunk.length - at);
         at += bytesWritten;
       }
       outBytes += chunk.length;
     }
-    // the decoded bytes must be on disk before the original may go; otherwise the page cache will do
-    if (options.removeOriginal === true) await handle.sync();
-    await handle.close();
-    await chmod(temp, original.mode & 0o7777);
-    await utimes(temp, original.atime, original.mtime);
-    await rename(temp, task.output);
-    renamed = true;
-  } finally {
-    if (!renamed) {
-      await handle.close().catch(() => undefined);
-      await unlink(temp).catch(() => undefined);
-    }
+  } catch (err) {
+    await partial.abort();
+    throw err;
   }
+  await partial.commit(task.output, {
+    prepare: async (path) => {
+      await chmod(path, original.mode & 0o7777);
+      await utimes(path, original.atime, original.mtime);
+    },
+  });
   if (options.removeOriginal === true) await unlink(task.path);
   return { path: task.path, output: task.output, layers: task.layers, inBytes: original.size, outBytes };
 }

@@ -4,7 +4,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { toSafePath } from '../../src/entry.js';
-import { WriteSession } from '../../src/repo/content/write-session.js';
+import { ContentWriter } from '../../src/repo/content/content-writer.js';
 import { Repository } from '../../src/repo/repository.js';
 import { Archiver } from '../../src/repo/snapshot/archiver.js';
 import { listSnapshots } from '../../src/repo/snapshot/snapshots.js';
@@ -43,7 +43,7 @@ async function backup(store: ObjectStore, cacheDir: string, data: Uint8Array): P
   const repo = await Repository.open(store, TEST_PASSWORD, { ...client(), cacheDir });
   await repo.loadIndex();
   await listSnapshots(repo);
-  const session = new WriteSession(repo, { sealers: 1 });
+  const session = new ContentWriter(repo, { sealers: 1 });
   try {
     const archiver = new Archiver(repo, session, { now: () => new Date() });
     await archiver.addStream(toSafePath('db.sql'), (async function* () { yield data; })(), { mode: 0o600, mtimeMs: 0 }, { kind: 'stdin' });

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { toSafePath } from '../../src/entry.js';
-import { WriteSession } from '../../src/repo/content/write-session.js';
+import { ContentWriter } from '../../src/repo/content/content-writer.js';
 import { checkRepository } from '../../src/repo/maintenance/check.js';
 import { Repository } from '../../src/repo/repository.js';
 import { Archiver } from '../../src/repo/snapshot/archiver.js';
-import { readFile as readSnapshotFile } from '../../src/repo/snapshot/file-reader.js';
+import { readFile as readSnapshotFile } from '../../src/repo/snapshot/stored-file-reader.js';
 import { listSnapshots } from '../../src/repo/snapshot/snapshots.js';
 import { findNode } from '../../src/repo/snapshot/walker.js';
 import { FaultyStore } from '../../src/repo/storage/faulty.js';
@@ -28,7 +28,7 @@ async function* pieces(data: Uint8Array, size: number): AsyncGenerator<Uint8Arra
 async function backupStream(store: ObjectStore, data: Uint8Array): Promise<{ id: string; newBytes: number }> {
   const repo = await Repository.open(store, TEST_PASSWORD, client());
   await repo.loadIndex();
-  const session = new WriteSession(repo, { packSize: 64 * 1024, indexEveryPacks: 2, sealers: 1, slots: 4 });
+  const session = new ContentWriter(repo, { packSize: 64 * 1024, indexEveryPacks: 2, sealers: 1, slots: 4 });
   try {
     const archiver = new Archiver(repo, session, { now: () => new Date() });
     await archiver.addStream(toSafePath('db.sql'), pieces(data, 50_000), { mode: 0o600, mtimeMs: 0 }, { kind: 'stdin' });

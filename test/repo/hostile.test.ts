@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { WriteSession } from '../../src/repo/content/write-session.js';
+import { ContentWriter } from '../../src/repo/content/content-writer.js';
 import { contentHash } from '../../src/repo/crypto/blob-id.js';
 import { Repository } from '../../src/repo/repository.js';
 import { writeSnapshot } from '../../src/repo/snapshot/snapshots.js';
@@ -17,7 +17,7 @@ test('a tree naming ".." (written with the real key) is refused by ls and restor
   const r = await testRepo(t);
   const repo = await Repository.open(new LocalDirStore(r.repo), TEST_PASSWORD, client());
   await repo.loadIndex();
-  const session = new WriteSession(repo, { sealers: 1 });
+  const session = new ContentWriter(repo, { sealers: 1 });
   try {
     const empty = await session.saveTree(encodeTree([]));
     const evil = await session.saveTree(

@@ -8,10 +8,10 @@ import { readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type Entry, toSafePath } from '../../src/entry.js';
-import { WriteSession } from '../../src/repo/content/write-session.js';
+import { ContentWriter } from '../../src/repo/content/content-writer.js';
 import { checkRepository } from '../../src/repo/maintenance/check.js';
 import { Archiver } from '../../src/repo/snapshot/archiver.js';
-import { readFile as readSnapshotFile } from '../../src/repo/snapshot/file-reader.js';
+import { readFile as readSnapshotFile } from '../../src/repo/snapshot/stored-file-reader.js';
 import { findNode } from '../../src/repo/snapshot/walker.js';
 import { MemoryStore } from '../../src/repo/storage/memory.js';
 import { CryptoPool } from '../../src/repo/workers/crypto-pool.js';
@@ -54,7 +54,7 @@ test('small files go through worker batches (several batches, duplicates, empty 
   const store = new MemoryStore();
   const repo = await memoryRepo(store, { chunker: SMALL_CHUNKS });
   await repo.loadIndex();
-  const session = new WriteSession(repo, { packSize: 256 * 1024, sealers: 2, slots: 4 });
+  const session = new ContentWriter(repo, { packSize: 256 * 1024, sealers: 2, slots: 4 });
   const pool = new CryptoPool({ setup: { keys: repo.workerKeys }, sealers: 1 });
   try {
     const archiver = new Archiver(repo, session, { now: () => new Date() });
@@ -89,7 +89,7 @@ test('a small file that grew past the limit since the walk is stored as a stream
   const store = new MemoryStore();
   const repo = await memoryRepo(store, { chunker: SMALL_CHUNKS });
   await repo.loadIndex();
-  const session = new WriteSession(repo, { packSize: 256 * 1024, sealers: 1, slots: 4 });
+  const session = new ContentWriter(repo, { packSize: 256 * 1024, sealers: 1, slots: 4 });
   const pool = new CryptoPool({ setup: { keys: repo.workerKeys }, sealers: 1 });
   try {
     const archiver = new Archiver(repo, session, { now: () => new Date() });
@@ -122,7 +122,7 @@ test('a small file replaced by a symlink, or gone, since the walk fails the back
     const store = new MemoryStore();
     const repo = await memoryRepo(store, { chunker: SMALL_CHUNKS });
     await repo.loadIndex();
-    const session = new WriteSession(repo, { packSize: 256 * 1024, sealers: 1, slots: 4 });
+    const session = new ContentWriter(repo, { packSize: 256 * 1024, sealers: 1, slots: 4 });
     try {
       const archiver = new Archiver(repo, session, { now: () => new Date() });
       await assert.rejects(

@@ -92,7 +92,7 @@ export function decodePrefix(bytes: Uint8Array, streamOffset: number, chunk: num
   return { flags: bytes[8] as number, type: bytes[9] as number, pathLength };
 }
 
-/** Reads a u64 that must fit in a JS number (and usually under a cap). */
+/** Reads a little-endian u64, whole: the caller checks it against its cap before it becomes a number (`boundedU64` in reader.ts). */
 export function readU64(bytes: Uint8Array, at: number): bigint {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(at, true);
 }

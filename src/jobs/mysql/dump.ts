@@ -7,7 +7,8 @@ import { type StreamMode, streamModeFlags } from '../../container/mydumper-strea
 import { UsageError } from '../../errors.js';
 import { type DumpOptions as DumpRunOptions, type DumpSummary as DumpRunSummary, runDump } from '../../source/mysql/dump.js';
 import { StreamSender } from '../../source/mysql/stream-sender.js';
-import { exists, timestampedName } from './directories.js';
+import { exists } from '../../files/exists.js';
+import { timestampedName } from './directories.js';
 
 export type { DumpProgress, LockMode } from '../../source/mysql/dump.js';
 

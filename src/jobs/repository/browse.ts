@@ -2,7 +2,7 @@
 import { UsageError } from '../../errors.js';
 import type { Repository } from '../../repo/repository.js';
 import { type DiffItem, diffTrees } from '../../repo/snapshot/diff.js';
-import { readFile } from '../../repo/snapshot/file-reader.js';
+import { readFile } from '../../repo/snapshot/stored-file-reader.js';
 import { listSnapshots as allSnapshots, matchesFilter, resolveSnapshot, type SnapshotFilter, type SnapshotRef } from '../../repo/snapshot/snapshots.js';
 import type { FileNode, TreeNode } from '../../repo/snapshot/tree.js';
 import { loadTree, walkTree } from '../../repo/snapshot/walker.js';

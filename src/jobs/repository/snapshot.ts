@@ -6,10 +6,10 @@
 import { lstat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { BufferPool } from '../../bytes/buffer-pool.js';
-import { type Entry, type SafePath, toSafePath } from '../../entry.js';
+import { baseNameOf, type Entry, type SafePath, toSafePath } from '../../entry.js';
 import { errorMessage, UsageError } from '../../errors.js';
 import type { FdReader } from '../../repo/content/chunk-sources.js';
-import { prestartPool, WriteSession } from '../../repo/content/write-session.js';
+import { prestartPool, ContentWriter } from '../../repo/content/content-writer.js';
 import type { Repository } from '../../repo/repository.js';
 import { type ArchiveProgress, Archiver, type DirMeta } from '../../repo/snapshot/archiver.js';
 import { globMatcher } from '../../repo/snapshot/glob.js';
@@ -144,7 +144,7 @@ async function addPath(archiver: Archiver, dir: string, options: { pool: BufferP
     });
     await archiver.addTree(at, dir, await dirMeta(dir), recycled(entries, options.pool), { readFrom: dir });
   } else if (at !== '') {
-    const entry = await fileEntryFor(dir, toSafePath(at.slice(at.lastIndexOf('/') + 1)));
+    const entry = await fileEntryFor(dir, toSafePath(baseNameOf(at)));
     await archiver.addEntry(at, dir, entry);
   }
 }
@@ -161,12 +161,12 @@ export async function snapshot(repo: Repository, options: SnapshotOptions): Prom
   const ownWorkers = typeof options.workers !== 'object';
   const workers = typeof options.workers === 'object' ? options.workers : prestartPool(options.workers);
   const sources: CommandSource[] = [];
-  let session: WriteSession | undefined;
+  let session: ContentWriter | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
     await repo.loadIndex();
     const parent = dirs.length > 0 && options.force !== true ? await chooseParent(repo, dirs, options.parent) : undefined;
-    session = new WriteSession(repo, {
+    session = new ContentWriter(repo, {
       pool: workers,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.packSize === undefined ? {} : { packSize: options.packSize }),

@@ -3,8 +3,8 @@
  * that reads a file descriptor itself (stdin: the main thread then only orchestrates). Both fill slots of
  * the same SlotPool and yield finished chunks in stream order.
  */
-import { Worker } from 'node:worker_threads';
 import { SluiceError } from '../../errors.js';
+import { WorkerChannel } from '../../threads/worker-channel.js';
 import type { ChunkReaderEvent, ChunkReaderMessage } from './chunk-reader-protocol.js';
 import { Chunker, type ChunkerParams } from './chunker.js';
 import { type ChunkRef, SlotCutter } from './slot-cutter.js';
@@ -76,32 +76,29 @@ export function mainThreadChunks(
   };
 }
 
-const READER_URL = new URL('../workers/chunk-reader-worker.js', import.meta.url);
+const READER_URL = new URL('./chunk-reader-worker.js', import.meta.url);
 
 /**
  * The thread that reads and cuts a file descriptor (stdin), started early: its module loads while the
  * password is checked, and it waits for its setup (slots, gear table) from `workerChunks`.
  */
 export class FdReader {
-  readonly #worker: Worker;
+  /** The thread sends events (chunks, the end), not replies: no request waits on it, the consumer does. */
+  readonly #channel: WorkerChannel;
   readonly #events: ChunkReaderEvent[] = [];
-  #failure: Error | undefined;
   #wake: (() => void) | undefined;
   #used = false;
 
   constructor(readonly fd: number) {
-    this.#worker = new Worker(READER_URL, { workerData: { fd } });
-    this.#worker.on('message', (e: ChunkReaderEvent) => {
-      this.#events.push(e);
-      this.#notify();
-    });
-    this.#worker.on('error', (err: unknown) => {
-      this.#failure ??= err instanceof Error ? err : new Error(String(err));
-      this.#notify();
-    });
-    this.#worker.on('exit', () => {
-      this.#failure ??= new Error('the stdin reader stopped');
-      this.#notify();
+    this.#channel = new WorkerChannel(READER_URL, {
+      name: 'stdin reader',
+      workerData: { fd },
+      keepAlive: 'always',
+      onMessage: (e) => {
+        this.#events.push(e as ChunkReaderEvent);
+        this.#notify();
+      },
+      onFailure: () => this.#notify(),
     });
   }
 
@@ -111,7 +108,7 @@ export class FdReader {
   }
 
   post(message: ChunkReaderMessage): void {
-    this.#worker.postMessage(message);
+    if (this.#channel.failure === undefined) this.#channel.post(message); // a failed reader shows in next()
   }
 
   /** The next event, waiting for one; throws when the thread failed. */
@@ -119,7 +116,8 @@ export class FdReader {
     for (;;) {
       const event = this.#events.shift();
       if (event !== undefined) return event;
-      if (this.#failure !== undefined) throw this.#failure;
+      const failure = this.#channel.failure;
+      if (failure !== undefined) throw failure;
       await new Promise<void>((resolve) => (this.#wake = resolve));
     }
   }
@@ -131,8 +129,7 @@ export class FdReader {
   }
 
   async close(): Promise<void> {
-    this.#failure ??= new Error('the stdin reader was stopped');
-    await this.#worker.terminate();
+    await this.#channel.terminate(new Error('the stdin reader was stopped'));
   }
 }
 

@@ -1,10 +1,11 @@
 /**
- * Content-defined chunking: FastCDC with a gear hash and normalized chunking.
+ * Content-defined chunking: FastCDC's gear hash and cut-point skipping, with one mask (not FastCDC's
+ * normalized chunking: see the cut rule below).
  *
  * Written here because no maintained npm package does streaming FastCDC at the speed we need (the ones
  * that exist are WASM builds that copy every input, or unmaintained). This is the hot loop of a backup:
  * no allocation per byte or per call, a 32-bit gear hash in an int32 local, the scan unrolled four ways;
- * bytes in the chunk slots' memory are scanned by the WebAssembly kernel of gear-scan.ts (3x faster).
+ * bytes in the chunk slots' memory are scanned by the WebAssembly kernel of gear-scan.ts.
  *
  * Cut rule (part of the repository format, docs/repository-format.md): for a chunk that has `fill` bytes,
  * nothing is hashed until `fill` reaches `min`; from there `h = (h << 1) + gear[byte]` (int32), and the

@@ -1,9 +1,9 @@
 /**
  * The chunker's cut-point scan in WebAssembly, over the shared memory that holds the chunk slots.
  *
- * The scan is the hottest loop of a backup (every byte after a chunk's `min` goes through it). In
- * JavaScript it runs at about 0.7 GB/s here; the WebAssembly loop (gear-scan.wat) at about 2.2 GB/s,
- * with the same cut points (the JavaScript loop in chunker.ts stays as the reference and the fallback,
+ * The scan is the hottest loop of a backup (every byte after a chunk's `min` goes through it); the
+ * WebAssembly loop (gear-scan.wat) is about three times faster than JavaScript's (decision log in
+ * docs/architecture.md), with the same cut points (the JavaScript loop in chunker.ts stays as the reference and the fallback,
  * and the tests compare the two). It can only read its own memory, so the chunk slots live in a shared
  * WebAssembly memory: readers write chunk bytes there and the scan runs where they landed.
  *

@@ -9,7 +9,7 @@
 import { type Entry, type SafePath, parentOf } from '../../entry.js';
 import { UsageError } from '../../errors.js';
 import type { FdReader } from '../content/chunk-sources.js';
-import type { WriteSession } from '../content/write-session.js';
+import type { ContentWriter } from '../content/content-writer.js';
 import type { Repository } from '../repository.js';
 import { storeTree } from './archive/directory-stack.js';
 import { FileStorage } from './archive/file-storage.js';
@@ -31,7 +31,7 @@ export interface ArchiverOptions {
 
 export class Archiver {
   readonly #repo: Repository;
-  readonly #session: WriteSession;
+  readonly #session: ContentWriter;
   readonly #options: ArchiverOptions;
   readonly #root: VirtualRoot;
   readonly #storage: FileStorage;
@@ -42,7 +42,7 @@ export class Archiver {
   readonly progress: ArchiveProgress = { files: 0, dirs: 0, bytes: 0, reusedFiles: 0, currentPath: '' };
   #symlinks = 0;
 
-  constructor(repo: Repository, session: WriteSession, options: ArchiverOptions) {
+  constructor(repo: Repository, session: ContentWriter, options: ArchiverOptions) {
     this.#repo = repo;
     this.#session = session;
     this.#options = options;

@@ -1,3 +1,5 @@
+import { baseNameOf } from '../../entry.js';
+
 /**
  * The glob language of `--exclude` (and of `find`): `*` (anything but `/`), `**` (anything), `?` (one
  * character but `/`); a pattern matches the whole path or its last component.
@@ -17,7 +19,7 @@ export function globMatcher(patterns: readonly string[]): (path: string) => bool
     return new RegExp(`^${re}$`);
   });
   return (path) => {
-    const base = path.slice(path.lastIndexOf('/') + 1);
+    const base = baseNameOf(path);
     return regexes.some((r) => r.test(path) || r.test(base));
   };
 }

@@ -11,7 +11,7 @@ import { withContext } from '../../errors.js';
 import { DirectorySink } from '../../sink/dir.js';
 import type { Repository } from '../repository.js';
 import type { CryptoPool } from '../workers/crypto-pool.js';
-import { readFile } from './file-reader.js';
+import { readFile } from './stored-file-reader.js';
 import type { TreeNode } from './tree.js';
 import { walkTree } from './walker.js';
 

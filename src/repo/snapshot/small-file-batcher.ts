@@ -1,12 +1,12 @@
 /**
- * Groups the small files of a tree walk into batches for WriteSession.saveSmallFiles, so a worker reads,
+ * Groups the small files of a tree walk into batches for ContentWriter.saveSmallFiles, so a worker reads,
  * hashes and seals many files per round trip instead of the main thread doing it file by file.
  *
  * A batch is sent when it holds `files` files or `bytes` bytes (by their stat sizes), or on `flush`.
  * At most `inFlight` batches are being stored at once; `add` waits for room, which holds the walk back,
  * so memory is bounded by inFlight × bytes whatever the tree.
  */
-import type { SmallFileResult, WriteSession } from '../content/write-session.js';
+import type { SmallFileResult, ContentWriter } from '../content/content-writer.js';
 
 export interface BatcherLimits {
   files: number;
@@ -22,7 +22,7 @@ interface Queued {
 }
 
 export class SmallFileBatcher {
-  readonly #session: WriteSession;
+  readonly #writer: ContentWriter;
   readonly #maxBytes: number;
   readonly #limits: BatcherLimits;
   #queued: Queued[] = [];
@@ -30,8 +30,8 @@ export class SmallFileBatcher {
   readonly #inFlight = new Set<Promise<void>>();
 
   /** `maxBytes`: the largest file stored this way (larger ones come back `tooLarge`). */
-  constructor(session: WriteSession, maxBytes: number, limits: BatcherLimits) {
-    this.#session = session;
+  constructor(writer: ContentWriter, maxBytes: number, limits: BatcherLimits) {
+    this.#writer = writer;
     this.#maxBytes = maxBytes;
     this.#limits = limits;
   }
@@ -56,7 +56,7 @@ export class SmallFileBatcher {
     const batch = this.#queued;
     this.#queued = [];
     this.#queuedBytes = 0;
-    const sent = this.#session.saveSmallFiles(batch, this.#maxBytes).then(
+    const sent = this.#writer.saveSmallFiles(batch, this.#maxBytes).then(
       (results) => batch.forEach((q, i) => q.resolve(results[i] as SmallFileResult)),
       (err: unknown) => batch.forEach((q) => q.reject(err)),
     );

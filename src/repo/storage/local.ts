@@ -1,15 +1,15 @@
 /**
  * The local-directory backend: one file per object, `a/b/c` stored as `<root>/a/b/c`.
  *
- * A put writes a temporary file under `<root>/tmp/`, fsyncs it, then hard-links it to its final name
+ * A put writes a partial file (`files/partial-file.ts`) under `<root>/tmp/`, fsyncs it, then hard-links it to its final name
  * (link(2) fails if the name exists, which gives write-once semantics atomically), removes the
  * temporary name and fsyncs the directory. Where hard links are not supported it falls back to
  * rename(2) after an existence check. A killed writer leaves at most a file in `tmp/`, never a partial
  * object; `removeStaleTemporaries` clears those.
  */
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { type FileHandle, link, lstat, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { PartialFile, writeFileAtomic, writeParts } from '../../files/partial-file.js';
 import { dirname, join } from 'node:path';
 import {
   type ByteRange,
@@ -53,67 +53,50 @@ export class LocalDirStore implements ObjectStore {
   async put(name: string, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
     checkObjectName(name);
     const final = join(this.#root, name);
-    await this.#ensureDir(join(this.#root, TMP));
-    const temp = join(this.#root, TMP, `${name.replaceAll('/', '_').slice(-80)}.${randomBytes(8).toString('hex')}`);
-    const fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    try {
-      await writeAllParts(fh, data instanceof Uint8Array ? [data] : data);
-      if (this.#durable) await fh.sync();
-    } catch (err) {
-      await fh.close().catch(() => undefined);
-      await unlink(temp).catch(() => undefined);
-      throw err;
-    }
-    await fh.close();
-    try {
-      await this.#ensureDir(dirname(final));
-      await this.#publish(temp, final, name);
-    } finally {
-      await unlink(temp).catch(() => undefined);
-    }
+    const dir = join(this.#root, TMP);
+    await this.#ensureDir(dir);
+    await writeFileAtomic(final, data, { dir, sync: this.#durable, publish: (partial) => this.#publish(partial, final, name) });
     if (this.#durable) await syncDir(dirname(final));
   }
 
   async draft(): Promise<ObjectDraft> {
-    await this.#ensureDir(join(this.#root, TMP));
-    const temp = join(this.#root, TMP, `draft.${randomBytes(8).toString('hex')}`);
-    const fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    const dir = join(this.#root, TMP);
+    await this.#ensureDir(dir);
+    const file = await PartialFile.create(join(dir, 'draft'), { dir, sync: this.#durable });
     let position = 0;
-    const drop = async (): Promise<void> => {
-      await fh.close().catch(() => undefined);
-      await unlink(temp).catch(() => undefined);
-    };
     return {
       write: async (parts) => {
-        position = await writeAllParts(fh, parts, position);
+        position = await writeParts(file.handle, parts, position);
       },
       commit: async (name) => {
         try {
           checkObjectName(name);
-          if (this.#durable) await fh.sync();
-          await fh.close();
-          const final = join(this.#root, name);
-          await this.#ensureDir(dirname(final));
-          await this.#publish(temp, final, name);
-          if (this.#durable) await syncDir(dirname(final));
-        } finally {
-          await drop();
+        } catch (err) {
+          await file.abort();
+          throw err;
         }
+        const final = join(this.#root, name);
+        await file.commit(final, { publish: (partial) => this.#publish(partial, final, name) });
+        if (this.#durable) await syncDir(dirname(final));
       },
-      abort: drop,
+      abort: () => file.abort(),
     };
   }
 
-  async #publish(temp: string, final: string, name: string): Promise<void> {
+  /** Links the partial file to its name (which fails if the name exists), then removes the partial name. */
+  async #publish(partial: string, final: string, name: string): Promise<void> {
+    await this.#ensureDir(dirname(final));
     try {
-      await link(temp, final);
+      await link(partial, final);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') throw new ObjectExistsError(name);
       if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw err;
       if ((await lstat(final).catch(() => undefined)) !== undefined) throw new ObjectExistsError(name);
-      await rename(temp, final);
+      await rename(partial, final);
+      return;
     }
+    await unlink(partial).catch(() => undefined);
   }
 
   async get(name: string, range?: ByteRange): Promise<Uint8Array> {
@@ -209,35 +192,6 @@ export class LocalDirStore implements ObjectStore {
     await mkdir(dir, { recursive: true });
     this.#madeDirs.add(dir);
   }
-}
-
-/** Writes the parts back to back with writev (batches of 256), finishing any short write part by part. */
-async function writeAllParts(fh: FileHandle, parts: readonly Uint8Array[], start = 0): Promise<number> {
-  let position = start;
-  for (let i = 0; i < parts.length; i += 256) {
-    const batch = parts.slice(i, i + 256);
-    const want = batch.reduce((n, p) => n + p.length, 0);
-    const { bytesWritten } = await fh.writev(batch, position);
-    let done = bytesWritten;
-    if (done < want) {
-      let skip = done;
-      for (const part of batch) {
-        if (skip >= part.length) {
-          skip -= part.length;
-          continue;
-        }
-        let at = skip;
-        skip = 0;
-        while (at < part.length) {
-          const r = await fh.write(part, at, part.length - at, position + done);
-          at += r.bytesWritten;
-          done += r.bytesWritten;
-        }
-      }
-    }
-    position += want;
-  }
-  return position;
 }
 
 async function syncDir(dir: string): Promise<void> {

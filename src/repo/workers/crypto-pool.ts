@@ -3,8 +3,8 @@
  * a few sealers (compress + seal, open + verify). Each call returns a promise; callers bound how many
  * are in flight (the chunk slots do that for backups, the read-ahead window for restores).
  */
-import { Worker } from 'node:worker_threads';
 import { FormatError, IntegrityError, SluiceError } from '../../errors.js';
+import { WorkerChannel } from '../../threads/worker-channel.js';
 import type { ObjectKind } from '../format.js';
 import type { Envelope, Reply, Request, Response, SetupMessage, WorkerError, WorkerKeys, WorkerSetup } from './protocol.js';
 import { isTransferable } from './protocol.js';
@@ -13,58 +13,30 @@ import type { FileDigest } from './small-files.js';
 const WORKER_URL = new URL('./crypto-worker.js', import.meta.url);
 
 class WorkerHandle {
-  readonly #worker: Worker;
-  readonly #pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
-  #seq = 0;
-  #failed: Error | undefined;
-
-  constructor() {
-    this.#worker = new Worker(WORKER_URL);
-    this.#worker.unref();
-    this.#worker.on('message', (response: Response) => this.#settle(response));
-    this.#worker.on('error', (err: unknown) => this.#fail(err instanceof Error ? err : new Error(String(err))));
-    this.#worker.on('exit', (code) => this.#fail(new Error(`crypto worker exited with code ${code}`)));
-  }
+  readonly #channel = new WorkerChannel(WORKER_URL, {
+    name: 'crypto worker',
+    onMessage: (message) => {
+      const response = message as Response;
+      if (response.ok) this.#channel.resolve(response.seq, response.reply);
+      else this.#channel.reject(response.seq, rebuildError(response.error));
+    },
+  });
 
   get load(): number {
-    return this.#pending.size;
+    return this.#channel.waiting;
   }
 
   setup(setup: WorkerSetup): void {
     const message: SetupMessage = { setup };
-    this.#worker.postMessage(message);
+    this.#channel.post(message);
   }
 
   call(request: Request, transfer: ArrayBuffer[] = []): Promise<Reply> {
-    if (this.#failed !== undefined) return Promise.reject(this.#failed);
-    const seq = ++this.#seq;
-    return new Promise<Reply>((resolve, reject) => {
-      if (this.#pending.size === 0) this.#worker.ref();
-      this.#pending.set(seq, { resolve, reject });
-      const envelope: Envelope = { seq, request };
-      this.#worker.postMessage(envelope, transfer);
-    });
-  }
-
-  #settle(response: Response): void {
-    const waiter = this.#pending.get(response.seq);
-    if (waiter === undefined) return;
-    this.#pending.delete(response.seq);
-    if (this.#pending.size === 0) this.#worker.unref();
-    if (response.ok) waiter.resolve(response.reply);
-    else waiter.reject(rebuildError(response.error));
-  }
-
-  #fail(err: Error): void {
-    if (this.#failed !== undefined) return;
-    this.#failed = err;
-    for (const waiter of this.#pending.values()) waiter.reject(err);
-    this.#pending.clear();
+    return this.#channel.call<Reply>((seq) => ({ seq, request }) satisfies Envelope, transfer);
   }
 
   async terminate(): Promise<void> {
-    this.#failed ??= new Error('crypto worker was stopped');
-    await this.#worker.terminate();
+    await this.#channel.terminate(new Error('the crypto worker was stopped'));
   }
 }
 

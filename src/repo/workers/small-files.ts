@@ -1,5 +1,5 @@
 /**
- * The crypto workers' side of storing small files in batches (see WriteSession.saveSmallFiles).
+ * The crypto workers' side of storing small files in batches (see ContentWriter.saveSmallFiles).
  *
  * A tree of small files is mostly per-file cost: an open, a read and a close through the thread pool,
  * two hashes, a compression and an envelope each, and the promises around them. Here a worker takes a

@@ -12,7 +12,7 @@ import { ExitCode, FormatError, IntegrityError, SluiceError } from '../../errors
 import { concatBytes, transferOf } from '../../bytes/copies.js';
 import { codecError, locate } from '../codec-errors.js';
 import { type BlockPool, orderedMap, streamWindow } from '../pool/block-pool.js';
-import { AGE_SEALED_CHUNK_BYTES } from '../pool/executors.js';
+import { AGE_SEALED_CHUNK_BYTES } from './format.js';
 import { agePayloadKey } from './encrypt.js';
 import { ScryptIdentity } from './keys.js';
 

@@ -3,8 +3,8 @@
  *
  * Header and recipients come from `age-encryption` (X25519 `age1...` recipients; the scrypt
  * passphrase recipient is ours, see keys.ts). The payload does not: `age-encryption` seals it with a
- * pure-JS ChaCha20-Poly1305 that we measured at about 105 MB/s, against about 1300 MB/s for node's
- * (OpenSSL) on the same machine, so the STREAM construction runs here with node's crypto, on the
+ * pure-JS ChaCha20-Poly1305 about twelve times slower than node's (OpenSSL; figures in the decision log
+ * of docs/architecture.md), so the STREAM construction runs here with node's crypto, on the
  * worker pool: 64 KiB chunks, nonce = 11-byte big-endian counter + last-chunk flag, payload key =
  * HKDF-SHA-256(file key, salt = the file's 16-byte nonce, info "payload").
  *
@@ -24,7 +24,7 @@ import { BlockBuffers, encodeBlocks, gatherInto, type OutputBlocks, type Release
 import { codecError } from '../codec-errors.js';
 import type { FileTransform } from '../entry-transform.js';
 import { BlockPool, streamWindow } from '../pool/block-pool.js';
-import { AGE_CHUNK_BYTES, AGE_TAG_BYTES } from '../pool/executors.js';
+import { AGE_CHUNK_BYTES, AGE_TAG_BYTES } from './format.js';
 import { AGE_SCRYPT_LOG_N, ScryptRecipient } from './keys.js';
 
 export const AGE_SUFFIX = '.age';

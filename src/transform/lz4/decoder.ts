@@ -16,7 +16,7 @@ import { concatBytes, transferOf } from '../../bytes/copies.js';
 import { codecError, locate } from '../codec-errors.js';
 import { Xxh32, xxh32 } from '../checksum/xxh32.js';
 import { type BlockPool, orderedMap, streamWindow } from '../pool/block-pool.js';
-import { LZ4_BLOCK_BYTES, LZ4_FRAME_MAGIC } from '../pool/executors.js';
+import { LZ4_BLOCK_BYTES, LZ4_FRAME_MAGIC } from './frame-format.js';
 import type { Lz4BlocksJob } from '../pool/jobs.js';
 
 const SKIPPABLE_START = 0x184d2a50;

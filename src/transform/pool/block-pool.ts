@@ -8,14 +8,15 @@
  *   slot. Together with the per-stream window of `orderedMap` this bounds memory to about
  *   (capacity + streams × window) blocks. A small job (input of at most 256 KiB: most files of a tree)
  *   takes an eighth of a slot.
- * - Jobs go to a worker several to a message (small ones, up to 16 and 4 MiB of input): on these
- *   machines a message round trip costs about as much as compressing a 100 KB file.
- * - A job may be pinned to one worker (`Session`) when it depends on state kept there (a streaming
+ * - Jobs go to a worker several to a message (small ones, up to 16 and 4 MiB of input): a message round
+ *   trip costs as much as compressing a small file (decision log, docs/architecture.md).
+ * - A job may be pinned to one worker (`PinnedWorker`) when it depends on state kept there (a streaming
  *   decoder); pinned jobs run in submission order.
  * - A failed job rejects its own promise only; callers decide (orderedMap reports the first failure in
  *   stream order and stops submitting).
  */
-import { Worker } from 'node:worker_threads';
+import { WorkerChannel } from '../../threads/worker-channel.js';
+import { JobError } from './job-failure.js';
 import type { CodecJob, CodecResult, JobFailure } from './jobs.js';
 
 export interface BlockPoolOptions {
@@ -25,14 +26,6 @@ export interface BlockPoolOptions {
   capacity?: number;
   /** Stop the workers after this long without work (ms); default 2000. */
   idleMs?: number;
-}
-
-/** A job that failed inside a worker, with the worker's description of what was wrong. */
-export class JobError extends Error {
-  constructor(readonly failure: JobFailure) {
-    super(failure.message);
-    this.name = 'JobError';
-  }
 }
 
 interface Pending {
@@ -46,12 +39,12 @@ interface Pending {
 }
 
 interface Slot {
-  worker: Worker;
-  running: Map<number, Pending>;
+  /** The worker; its waiting requests are the jobs sent to it and not yet answered. */
+  channel: WorkerChannel;
   /** Messages sent and not yet answered. */
   messages: number;
   pinned: Pending[];
-  sessions: number;
+  pins: number;
   broken: boolean;
 }
 
@@ -91,7 +84,7 @@ export class BlockPool {
   readonly #waiting: { units: number; resolve: () => void }[] = [];
   #pumpScheduled = false;
   #nextId = 1;
-  #nextSession = 1;
+  #nextPin = 1;
   #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: BlockPoolOptions) {
@@ -111,27 +104,27 @@ export class BlockPool {
   }
 
   /** A handle whose jobs all run on one worker, in order. Close it when done. */
-  openSession(): Session {
+  pinWorker(): PinnedWorker {
     this.#startWorkers();
     let best: Slot | undefined;
     for (const slot of this.#slots) {
       if (slot.broken) continue;
-      if (best === undefined || slot.sessions + slot.running.size < best.sessions + best.running.size) best = slot;
+      if (best === undefined || slot.pins + slot.channel.waiting < best.pins + best.channel.waiting) best = slot;
     }
     if (best === undefined) throw new Error('no codec worker is available');
-    best.sessions += 1;
-    return new Session(this, best, this.#nextSession++);
+    best.pins += 1;
+    return new PinnedWorker(this, best, this.#nextPin++);
   }
 
-  /** @internal used by Session */
+  /** @internal used by PinnedWorker */
   async runPinned(slot: Slot, job: CodecJob, transfer: ArrayBuffer[]): Promise<CodecResult> {
     await this.#admit(UNITS_PER_JOB);
     return this.#enqueue(job, transfer, slot, UNITS_PER_JOB);
   }
 
-  /** @internal used by Session */
-  releaseSession(slot: Slot): void {
-    slot.sessions -= 1;
+  /** @internal used by PinnedWorker */
+  releasePinned(slot: Slot): void {
+    slot.pins -= 1;
     this.#checkIdle();
   }
 
@@ -140,8 +133,8 @@ export class BlockPool {
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
     const slots = this.#slots;
     this.#slots = [];
-    for (const slot of slots) this.#fail(slot, new Error('the codec pool was closed'));
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    const closed = new Error('the codec pool was closed');
+    await Promise.all(slots.map((s) => s.channel.terminate(closed)));
   }
 
   async #admit(units: number): Promise<void> {
@@ -182,7 +175,7 @@ export class BlockPool {
       };
       if (slot !== undefined) {
         if (slot.broken) {
-          pending.reject(new Error('the codec worker of this session stopped'));
+          pending.reject(new Error('the codec worker this stream is pinned to stopped'));
           return;
         }
         slot.pinned.push(pending);
@@ -213,32 +206,31 @@ export class BlockPool {
   }
 
   #spawn(): Slot {
-    const worker = new Worker(new URL('./codec-worker.js', import.meta.url));
-    const slot: Slot = { worker, running: new Map(), messages: 0, pinned: [], sessions: 0, broken: false };
-    worker.on('message', (reply: WorkerReply) => {
-      slot.messages -= 1;
-      for (const msg of reply) {
-        const pending = slot.running.get(msg.id);
-        if (pending === undefined) continue;
-        slot.running.delete(msg.id);
-        if (msg.failure !== undefined) pending.reject(new JobError(msg.failure));
-        else pending.resolve(msg.result as CodecResult);
-      }
-      this.#pump();
-      this.#checkIdle();
-    });
-    worker.on('error', (err) => this.#fail(slot, err));
-    worker.on('exit', (code) => {
-      if (!slot.broken) this.#fail(slot, new Error(`a codec worker exited with status ${code}`));
-    });
-    worker.unref();
+    const slot: Slot = {
+      channel: new WorkerChannel(new URL('./codec-worker.js', import.meta.url), {
+        name: 'codec worker',
+        onMessage: (message) => {
+          slot.messages -= 1;
+          for (const msg of message as WorkerReply) {
+            if (msg.failure !== undefined) slot.channel.reject(msg.id, new JobError(msg.failure));
+            else slot.channel.resolve(msg.id, msg.result as CodecResult);
+          }
+          this.#pump();
+          this.#checkIdle();
+        },
+        // the channel has rejected the jobs sent to this worker; the ones queued for it go too
+        onFailure: (err) => this.#fail(slot, err),
+      }),
+      messages: 0,
+      pinned: [],
+      pins: 0,
+      broken: false,
+    };
     return slot;
   }
 
-  #fail(slot: Slot, err: unknown): void {
+  #fail(slot: Slot, err: Error): void {
     slot.broken = true;
-    for (const pending of slot.running.values()) pending.reject(err);
-    slot.running.clear();
     slot.messages = 0;
     for (const pending of slot.pinned.splice(0)) pending.reject(err);
     const i = this.#slots.indexOf(slot);
@@ -272,20 +264,16 @@ export class BlockPool {
         while (slot.messages < depth) {
           const jobs = this.#nextMessage(slot);
           if (jobs.length === 0) break;
-          for (const job of jobs) slot.running.set(job.id, job);
+          for (const job of jobs) slot.channel.expect(job.id, job);
           slot.messages += 1;
-          slot.worker.ref();
           try {
-            slot.worker.postMessage(
+            slot.channel.post(
               jobs.map((p) => ({ id: p.id, job: p.job })),
               [...new Set(jobs.flatMap((p) => p.transfer))],
             );
           } catch (err) {
             slot.messages -= 1;
-            for (const job of jobs) {
-              slot.running.delete(job.id);
-              job.reject(err);
-            }
+            for (const job of jobs) slot.channel.reject(job.id, err instanceof Error ? err : new Error(String(err)));
           }
         }
       }
@@ -299,9 +287,9 @@ export class BlockPool {
   #checkIdle(): void {
     let busy = this.#shared.length > 0;
     for (const slot of this.#slots) {
-      if (slot.running.size === 0 && slot.pinned.length === 0) slot.worker.unref();
-      else busy = true;
-      if (slot.sessions > 0) busy = true;
+      // an idle worker does not keep the process alive (the channel unrefs it when no job waits)
+      if (slot.channel.waiting > 0 || slot.pinned.length > 0) busy = true;
+      if (slot.pins > 0) busy = true;
     }
     if (busy || this.#slots.length === 0 || this.#idleTimer !== undefined) return;
     this.#idleTimer = setTimeout(() => {
@@ -313,7 +301,7 @@ export class BlockPool {
 }
 
 /** Jobs that must run on the worker holding some state (for example a streaming decoder). */
-export class Session {
+export class PinnedWorker {
   #closed = false;
   constructor(
     readonly pool: BlockPool,
@@ -322,7 +310,7 @@ export class Session {
   ) {}
 
   run(job: CodecJob, transfer: ArrayBuffer[] = []): Promise<CodecResult> {
-    if (this.#closed) return Promise.reject(new Error('session closed'));
+    if (this.#closed) return Promise.reject(new Error('the pinned worker was released'));
     return this.pool.runPinned(this.slot, job, transfer);
   }
 
@@ -331,11 +319,11 @@ export class Session {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      if (!this.slot.broken) await this.pool.runPinned(this.slot, { kind: 'session-close', session: this.id }, []);
+      if (!this.slot.broken) await this.pool.runPinned(this.slot, { kind: 'pinned-close', pin: this.id }, []);
     } catch {
       // the worker is gone; so is its state
     } finally {
-      this.pool.releaseSession(this.slot);
+      this.pool.releasePinned(this.slot);
     }
   }
 }

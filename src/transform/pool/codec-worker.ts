@@ -1,6 +1,7 @@
 /** Entry point of a codec worker thread: runs the jobs of each message in order and answers them in one reply. */
 import { parentPort } from 'node:worker_threads';
-import { describeFailure, runJob, transferList } from './executors.js';
+import { runJob, transferList } from './executors.js';
+import { describeFailure } from './job-failure.js';
 import type { WorkerReply } from './block-pool.js';
 import type { CodecJob } from './jobs.js';
 

@@ -1,6 +1,6 @@
 /**
  * The messages between transforms and codec workers. Every job is self-contained (one frame, one
- * batch of blocks or chunks) except the `zstd-stream` jobs of a pinned session.
+ * batch of blocks or chunks) except the `zstd-stream` jobs of a stream pinned to one worker.
  * Byte arrays are moved, not copied, when the sender lists their buffers for transfer.
  */
 
@@ -31,20 +31,20 @@ export interface ZstdFrameJob {
 }
 
 /**
- * Feed bytes of a large zstd frame to the session's streaming decoder and take back at most
+ * Feed bytes of a large zstd frame to the streaming decoder kept for the pinned stream and take back at most
  * `maxOutput` bytes. Input the decoder could not take yet stays in the worker: send steps without
  * input until `pendingInput` is 0 and a step returns less than `maxOutput`.
  */
 export interface ZstdStreamJob {
   kind: 'zstd-stream';
-  session: number;
+  pin: number;
   input?: Uint8Array;
   maxOutput: number;
 }
 
-export interface SessionCloseJob {
-  kind: 'session-close';
-  session: number;
+export interface PinnedCloseJob {
+  kind: 'pinned-close';
+  pin: number;
 }
 
 /** A run of LZ4 blocks laid end to end in `input`; `sizes[i]` bytes each, `stored[i]` when not compressed. */
@@ -97,7 +97,7 @@ export type CodecJob =
   | Lz4CompressJob
   | ZstdFrameJob
   | ZstdStreamJob
-  | SessionCloseJob
+  | PinnedCloseJob
   | Lz4BlocksJob
   | QuicklzBlocksJob
   | AgeStreamJob

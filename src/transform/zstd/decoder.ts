@@ -17,7 +17,7 @@ import { ByteReader } from '../../bytes/byte-reader.js';
 import { FormatError, IntegrityError } from '../../errors.js';
 import { concatBytes, transferOf } from '../../bytes/copies.js';
 import { codecError, locate } from '../codec-errors.js';
-import { type BlockPool, orderedMap, streamWindow, type Session } from '../pool/block-pool.js';
+import { type BlockPool, orderedMap, streamWindow, type PinnedWorker } from '../pool/block-pool.js';
 
 export const ZSTD_MAGIC = 0xfd2fb528;
 const SKIPPABLE_START = 0x184d2a50;
@@ -178,11 +178,11 @@ export interface ZstdDecodeOptions {
 export async function* decodeZstd(content: AsyncIterable<Uint8Array>, options: ZstdDecodeOptions): AsyncGenerator<Uint8Array> {
   const { pool, path } = options;
   const reader = new ByteReader(content, path);
-  let session: Session | undefined;
+  let pinned: PinnedWorker | undefined;
   let frameOutput = 0;
 
   async function* streamPiece(unit: Extract<Unit, { kind: 'piece' }>): AsyncGenerator<Uint8Array> {
-    session ??= pool.openSession();
+    pinned ??= pool.pinWorker();
     const frame = `zstd frame ${unit.index + 1}`;
     const where = { path, offset: unit.offset };
     if (unit.first) frameOutput = 0;
@@ -192,8 +192,8 @@ export async function* decodeZstd(content: AsyncIterable<Uint8Array>, options: Z
     for (;;) {
       let result;
       try {
-        result = await session.run(
-          { kind: 'zstd-stream', session: session.id, ...(input === undefined ? {} : { input }), maxOutput: STEP_OUTPUT_BYTES },
+        result = await pinned.run(
+          { kind: 'zstd-stream', pin: pinned.id, ...(input === undefined ? {} : { input }), maxOutput: STEP_OUTPUT_BYTES },
           input === undefined ? [] : transferOf(input),
         );
       } catch (err) {
@@ -245,7 +245,7 @@ export async function* decodeZstd(content: AsyncIterable<Uint8Array>, options: Z
   } catch (err) {
     throw locate(err, path);
   } finally {
-    await session?.close();
+    await pinned?.close();
     await reader.close();
   }
 }

@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import { type Entry, parentOf } from '../../../entry.js';
 import { SluiceError } from '../../../errors.js';
-import type { WriteSession } from '../../content/write-session.js';
+import type { ContentWriter } from '../../content/content-writer.js';
 import { SmallFileBatcher } from '../small-file-batcher.js';
 import { encodeTree, type TreeNode } from '../tree.js';
 import type { FileStorage } from './file-storage.js';
@@ -35,7 +35,7 @@ interface OpenDir {
 }
 
 export interface StackParts {
-  session: WriteSession;
+  session: ContentWriter;
   storage: FileStorage;
   reuse: ParentReuse;
   progress: ArchiveProgress;

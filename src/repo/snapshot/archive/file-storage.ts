@@ -6,7 +6,7 @@
 import type { Entry } from '../../../entry.js';
 import { SluiceError } from '../../../errors.js';
 import type { SavedStream } from '../../content/stream-saver.js';
-import type { SmallFileResult, WriteSession } from '../../content/write-session.js';
+import type { SmallFileResult, ContentWriter } from '../../content/content-writer.js';
 import type { TreeNode } from '../tree.js';
 import { type ArchiveProgress, fileNode } from './nodes.js';
 
@@ -19,19 +19,19 @@ async function* concatStreams(head: readonly Uint8Array[], rest: AsyncIterable<U
 }
 
 export class FileStorage {
-  readonly #session: WriteSession;
+  readonly #session: ContentWriter;
   readonly #progress: ArchiveProgress;
   /** The largest file stored whole: SMALL_FILE_BYTES, or less when the chunker's minimum is smaller. */
   readonly smallLimit: number;
 
-  constructor(session: WriteSession, progress: ArchiveProgress, chunkerMin: number) {
+  constructor(session: ContentWriter, progress: ArchiveProgress, chunkerMin: number) {
     this.#session = session;
     this.#progress = progress;
     this.smallLimit = Math.min(SMALL_FILE_BYTES, chunkerMin);
   }
 
   /** Streams content through the chunker, counting its bytes. */
-  stream(content: Parameters<WriteSession['saveStream']>[0]): Promise<SavedStream> {
+  stream(content: Parameters<ContentWriter['saveStream']>[0]): Promise<SavedStream> {
     return this.#session.saveStream(content, (n) => {
       this.#progress.bytes += n;
     });

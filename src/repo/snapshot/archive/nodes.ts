@@ -1,7 +1,7 @@
 /** Tree nodes of what the archiver stores: metadata, and the chunk ids of stored content. */
 import { toHex } from '../../crypto/blob-id.js';
 import type { SavedStream } from '../../content/stream-saver.js';
-import type { WriteSession } from '../../content/write-session.js';
+import type { ContentWriter } from '../../content/content-writer.js';
 import { type FileNode, INLINE_CHUNKS, LIST_IDS, type NodeBase } from '../tree.js';
 
 export interface DirMeta {
@@ -28,12 +28,10 @@ export function nodeBase(name: string, meta: DirMeta): NodeBase {
 }
 
 /** The last component of a snapshot path. */
-export function baseName(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
+export { baseNameOf as baseName } from '../../../entry.js';
 
 /** A stored file's chunk ids: inline when few, else in content-list blobs of LIST_IDS ids each. */
-export async function contentRef(session: WriteSession, saved: SavedStream): Promise<Pick<FileNode, 'content' | 'contentLists'>> {
+export async function contentRef(session: ContentWriter, saved: SavedStream): Promise<Pick<FileNode, 'content' | 'contentLists'>> {
   const ids: string[] = [];
   for (let i = 0; i < saved.chunks; i++) ids.push(toHex(saved.ids.subarray(i * 32, (i + 1) * 32)));
   if (saved.chunks <= INLINE_CHUNKS) return { content: ids };
@@ -45,6 +43,6 @@ export async function contentRef(session: WriteSession, saved: SavedStream): Pro
 }
 
 /** The file node of stored content. */
-export async function fileNode(session: WriteSession, name: string, meta: DirMeta, saved: SavedStream): Promise<FileNode> {
+export async function fileNode(session: ContentWriter, name: string, meta: DirMeta, saved: SavedStream): Promise<FileNode> {
   return { ...nodeBase(name, meta), type: 'file', size: saved.size, sha256: saved.sha256, ...(await contentRef(session, saved)) };
 }

@@ -3,7 +3,7 @@
  * for /var/www/html), with the sources' nodes placed in them. Written last, when the snapshot commits.
  */
 import { UsageError } from '../../../errors.js';
-import type { WriteSession } from '../../content/write-session.js';
+import type { ContentWriter } from '../../content/content-writer.js';
 import { encodeTree, type TreeNode } from '../tree.js';
 import { type DirMeta, nodeBase } from './nodes.js';
 
@@ -43,11 +43,11 @@ export class VirtualRoot {
   }
 
   /** Stores the virtual directories as trees, deepest first; returns the root tree's id. */
-  write(session: WriteSession): Promise<string> {
+  write(session: ContentWriter): Promise<string> {
     return this.#write(session, this.#root);
   }
 
-  async #write(session: WriteSession, dir: VirtualDir): Promise<string> {
+  async #write(session: ContentWriter, dir: VirtualDir): Promise<string> {
     const nodes: TreeNode[] = [];
     for (const [name, child] of dir.children) {
       if (isVirtual(child)) {

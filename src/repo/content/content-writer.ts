@@ -17,8 +17,8 @@ import { SlotPool } from './slot-pool.js';
 import { FdReader, mainThreadChunks, workerChunks } from './chunk-sources.js';
 import { type SavedStream, saveStream } from './stream-saver.js';
 
-/** What a write session needs of the open repository (a `Repository` is one), so content/ does not import the layer above. */
-export interface SessionHost extends WriterHost {
+/** What a content writer needs of the open repository (a `Repository` is one), so content/ does not import the layer above. */
+export interface ContentWriterHost extends WriterHost {
   readonly config: { readonly chunker: ChunkerParams; readonly compressionLevel: number; readonly packSize: number };
   readonly workerKeys: { dataKey: Uint8Array; idKey: Uint8Array; repoId: Uint8Array };
   /** The keyed gear table of the chunker. */
@@ -30,7 +30,7 @@ export interface SessionHost extends WriterHost {
 
 export type SmallFileResult = { saved: SavedStream } | { tooLarge: true } | { error: { code: string; message: string } };
 
-export interface WriteSessionOptions {
+export interface ContentWriterOptions {
   /** zstd level for data blobs (default: the repository's). */
   level?: number;
   /** Target pack size (default: the repository's). */
@@ -61,7 +61,7 @@ const SEAL_HERE_BYTES = 64 * 1024;
 /** Trees compress well and are small: a stronger level costs nothing noticeable. */
 const TREE_LEVEL = 6;
 
-export class WriteSession {
+export class ContentWriter {
   readonly writer: BlobWriter;
   readonly pool: CryptoPool;
   readonly slots: SlotPool;
@@ -70,11 +70,11 @@ export class WriteSession {
   bytesRead = 0;
 
   constructor(
-    readonly repo: SessionHost,
-    readonly options: WriteSessionOptions = {},
+    readonly repo: ContentWriterHost,
+    readonly options: ContentWriterOptions = {},
   ) {
     this.pool = options.pool ?? new CryptoPool({ sealers: options.sealers ?? defaultSealers(), hasher: true });
-    if (!this.pool.hasHasher) throw new Error('a write session needs a pool with a hashing worker');
+    if (!this.pool.hasHasher) throw new Error('a content writer needs a pool with a hashing worker');
     this.slots = new SlotPool(options.slots ?? 4 + 3 * this.pool.sealers, repo.config.chunker.max);
     this.pool.setup({ keys: repo.workerKeys, slots: this.slots.buffer, slotBase: this.slots.base, slotBytes: this.slots.slotBytes });
     this.level = options.level ?? repo.config.compressionLevel;

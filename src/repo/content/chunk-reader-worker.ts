@@ -15,10 +15,10 @@
 import { constants, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ChunkReaderEvent, ChunkReaderMessage, ChunkReaderSetup } from '../content/chunk-reader-protocol.js';
-import { Chunker } from '../content/chunker.js';
-import { GearScanner } from '../content/gear-scan.js';
-import { type ChunkRef, SlotCutter, STEP_BYTES } from '../content/slot-cutter.js';
+import type { ChunkReaderEvent, ChunkReaderMessage, ChunkReaderSetup } from './chunk-reader-protocol.js';
+import { Chunker } from './chunker.js';
+import { GearScanner } from './gear-scan.js';
+import { type ChunkRef, SlotCutter, STEP_BYTES } from './slot-cutter.js';
 
 // readSync reports an empty non-blocking pipe by throwing; without stack traces that costs little.
 Error.stackTraceLimit = 0;
@@ -60,9 +60,9 @@ function readInto(view: Uint8Array, at: number, max: number): number {
 /**
  * A pipe is reopened through /proc (a descriptor of our own, so closing it leaves stdin alone) and read
  * by libuv's poller: woken as soon as the writer writes, never blocked in read(2)
- * (so the thread can always be stopped). Polling the non-blocking stdin with sleeps instead tops out at
- * about 320 MB/s here (the pipe holds 64 KiB, and each sleep outlasts the writer filling it); this reads
- * at the writer's speed. Files, sockets and systems without /proc are read with readSync.
+ * (so the thread can always be stopped). Polling the non-blocking stdin with sleeps instead was capped
+ * well below the writer's speed (the pipe holds 64 KiB, and each sleep outlasts the writer filling it;
+ * decision log in docs/architecture.md). Files, sockets and systems without /proc are read with readSync.
  */
 function openPipe(): number | undefined {
   try {
