@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { crc32 } from '../../bytes/crc32.js';
 import { adler32 } from '../checksum/adler32.js';
 import { Xxh32, xxh32 } from '../checksum/xxh32.js';
+import { decodeLz4Block } from '../lz4/block-decode.js';
 import { decompressQuicklzBlock, QuicklzError } from '../qpress/quicklz.js';
 import type {
   AgeStreamJob,
@@ -24,12 +25,9 @@ import type {
 } from './jobs.js';
 
 type ZstdBinding = typeof import('zstd-napi/binding.js');
-type Lz4Napi = typeof import('lz4-napi');
 const require = createRequire(import.meta.url);
 let zstdBinding: ZstdBinding | undefined;
-let lz4Napi: Lz4Napi | undefined;
 const zstd = (): ZstdBinding => (zstdBinding ??= require('zstd-napi/binding') as ZstdBinding);
-const lz4 = (): Lz4Napi => (lz4Napi ??= require('lz4-napi') as Lz4Napi);
 
 /**
  * The LZ4 block compressor of the `lz4` package (the reference C library, native): it compresses into a
@@ -310,14 +308,8 @@ function lz4Blocks(job: Lz4BlocksJob): CodecResult {
     if (job.stored[i] === true) {
       out = data;
     } else {
-      const framed = Buffer.allocUnsafe(4 + size);
-      framed.writeUInt32LE(job.maxBlockBytes, 0);
-      framed.set(data, 4);
       try {
-        out =
-          job.dictionary === undefined
-            ? lz4().uncompressSync(framed)
-            : lz4().uncompressSync(framed, Buffer.from(job.dictionary));
+        out = decodeLz4Block(data, job.maxBlockBytes, job.dictionary);
       } catch (err) {
         fail('E_LZ4_CORRUPT', `LZ4 block is corrupt: ${zstdError(err)}`, i, true);
       }
