@@ -56,3 +56,21 @@ test('compressed backups of a tree of large files: 4x the data, the same peak', 
     assert.ok((large as number) < 235 * 1024, `too much memory: ${detail}`);
   }
 });
+
+/**
+ * Decoding stock `lz4 -1` output of SQL text: 4 MiB blocks that shrink about 250 to 1, so a 1 MiB batch
+ * of input once held 64 blocks, one job of 256 MiB out (peak RSS 400 MiB for 256 MiB, 555+ for 1 GiB).
+ */
+test('decompressing lz4 -1 of compressible text: 4x the data, the same peak', async (t) => {
+  const dir = await tempDir(t);
+  const peaks: number[] = [];
+  for (const mb of [64, 256]) {
+    ok(await sh(`cd ${dir} && rm -f x x.lz4 && { head -c ${mb * MiB} < <(yes 'INSERT INTO t VALUES (12345, "some text row"), (67890, "another one");'); head -c ${(mb / 4) * MiB} /dev/urandom; } > x && sha256sum x > x.sha && lz4 -q -1 x x.lz4 && rm x`));
+    const res = ok(await sh(`cd ${dir} && /usr/bin/time -f %M -o rss $SLUICE decompress --remove-original x.lz4 && sha256sum -c x.sha > /dev/null && cat rss`, { timeoutMs: 300_000 }));
+    peaks.push(Number(res.stdout.toString().trim().split('\n').pop()));
+  }
+  const [small, large] = peaks as [number, number];
+  const detail = `${(small / 1024).toFixed(0)} MiB for 80 MiB, ${(large / 1024).toFixed(0)} MiB for 320 MiB`;
+  assert.ok(large - small < 40 * 1024, `memory grew with the input: ${detail}`);
+  assert.ok(large < 250 * 1024, `too much memory: ${detail}`);
+});
