@@ -1,4 +1,4 @@
-/** Runs shell commands for benchmarks: best-of-N wall time and peak RSS, and prints tables of ratios. */
+/** Runs shell commands for benchmarks: median wall time of N runs and peak RSS, and prints tables of ratios. */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,21 +9,31 @@ export const SLUICE = `node ${fileURLToPath(new URL('../src/cli/main.js', import
 
 export interface Measurement {
   label: string;
+  /** Median wall time of the runs. */
   seconds: number;
-  /** Peak RSS of the measured command, KiB. */
+  /** Every run's wall time, in order. */
+  runs: number[];
+  /** Largest peak RSS of the measured command over the runs, KiB. */
   rssKb: number;
   bytes: number;
 }
 
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 /**
- * Runs `command` (bash) `runs` times after `prepare`, keeping the fastest. The command's peak RSS comes from
- * GNU time wrapped around `measured` (the part of the pipeline that is ours or the peer's).
+ * Runs `command` (bash) `runs` times after `prepare`: the median time, the largest peak RSS. The command's
+ * peak RSS comes from GNU time wrapped around `measured` (the part of the pipeline that is ours or the peer's).
  */
 export function measure(label: string, bytes: number, build: (time: string) => string, options: { runs?: number; prepare?: () => void } = {}): Measurement {
   const scratch = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
   const rssFile = join(scratch, 'rss');
   const time = `/usr/bin/time -f %M -o ${rssFile}`;
-  let best: Measurement | undefined;
+  const times: number[] = [];
+  let rssKb = 0;
   try {
     for (let i = 0; i < (options.runs ?? 3); i++) {
       options.prepare?.();
@@ -31,13 +41,13 @@ export function measure(label: string, bytes: number, build: (time: string) => s
       const result = spawnSync('bash', ['-o', 'pipefail', '-c', build(time)], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
       const seconds = (performance.now() - started) / 1000;
       if (result.status !== 0) throw new Error(`${label} failed (${result.status}): ${result.stderr.toString().slice(-2000)}`);
-      const rssKb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
-      if (best === undefined || seconds < best.seconds) best = { label, seconds, rssKb, bytes };
+      times.push(seconds);
+      rssKb = Math.max(rssKb, Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()));
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  return best as Measurement;
+  return { label, seconds: median(times), runs: times, rssKb, bytes };
 }
 
 export interface Contender {
@@ -47,19 +57,19 @@ export interface Contender {
 
 /**
  * Like `measure` for several contenders, taking turns: run 1 of each, then run 2 of each, and so on, so a
- * disk or page cache that changes speed during the benchmark affects every contender alike. Keeps each
- * contender's fastest run.
+ * disk or page cache that changes speed during the benchmark affects every contender alike. Gives each
+ * contender's median time and largest peak RSS.
  */
 export function measureInTurns(contenders: Contender[], bytes: number, options: { runs?: number; prepare?: () => void } = {}): Measurement[] {
-  const best = new Map<string, Measurement>();
+  const all = new Map<string, Measurement[]>(contenders.map(({ label }) => [label, []]));
   for (let i = 0; i < (options.runs ?? 3); i++) {
-    for (const { label, build } of contenders) {
-      const m = measure(label, bytes, build, { runs: 1, prepare: options.prepare });
-      const previous = best.get(label);
-      if (previous === undefined || m.seconds < previous.seconds) best.set(label, m);
-    }
+    for (const { label, build } of contenders) all.get(label)?.push(measure(label, bytes, build, { runs: 1, prepare: options.prepare }));
   }
-  return contenders.map(({ label }) => best.get(label) as Measurement);
+  return contenders.map(({ label }) => {
+    const ms = all.get(label) as Measurement[];
+    const times = ms.map((m) => m.seconds);
+    return { label, seconds: median(times), runs: times, rssKb: Math.max(...ms.map((m) => m.rssKb)), bytes };
+  });
 }
 
 export function mbps(m: Measurement): number {
@@ -68,7 +78,7 @@ export function mbps(m: Measurement): number {
 
 export function printTable(title: string, rows: Measurement[], baseline: Measurement): void {
   console.log(`\n${title}`);
-  console.log(`${'command'.padEnd(58)} ${'seconds'.padStart(8)} ${'MB/s'.padStart(8)} ${'peak RSS'.padStart(10)} ${'vs ' + baseline.label.split(' ')[0]}`);
+  console.log(`${'command'.padEnd(58)} ${'median s'.padStart(8)} ${'MB/s'.padStart(8)} ${'peak RSS'.padStart(10)} ${'vs ' + baseline.label.split(' ')[0]}`);
   for (const r of rows) {
     const ratio = baseline.seconds / r.seconds;
     console.log(`${r.label.padEnd(58)} ${r.seconds.toFixed(2).padStart(8)} ${mbps(r).toFixed(0).padStart(8)} ${`${(r.rssKb / 1024).toFixed(0)} MiB`.padStart(10)} ${ratio.toFixed(2)}x`);

@@ -12,6 +12,9 @@ const benchmarks: Record<string, { file: string; what: string }> = {
   'repo-index': { file: 'repo/index-memory.js', what: 'issue #4: index memory per million blobs (needs --expose-gc)' },
   'repo-mixed': { file: 'repo/mixed-stream.js', what: 'issue #4: deduplication of a stream with shifted content' },
   mysql: { file: 'mysql/dump-load.js', what: 'issue #5: dump and load vs mydumper/myloader and mysqldump' },
+  'real-data': { file: 'real-data/build.js', what: 'issue #14: build (once) the real MariaDB data set: --dir DIR [--size MB]' },
+  'issue-14': { file: 'real-data/issue-table.js', what: "issue #14: every row of the issue's table: --real DIR | --synthetic DIR" },
+  'compress-real': { file: 'transform/real-data.js', what: 'issue #3/#14: compressed backups of a real datadir: --real DIR | --tree DIR' },
 };
 
 const [name, ...rest] = process.argv.slice(2);

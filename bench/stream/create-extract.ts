@@ -4,19 +4,22 @@
  * Inputs are read from /dev/shm copies when it exists (see below); extraction output goes to disk.
  *
  *   node dist/bench/stream/create-extract.js [--data DIR] [--scale 1] [--runs 3]
+ *   node dist/bench/stream/create-extract.js --real /dev/shm/sluice-bench [--size 1024]   (the real datadir only)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchData } from '../data/generate.js';
 import { measureInTurns, printTable, SLUICE } from '../harness.js';
+import { realDataFromArgs } from '../real-data/build.js';
 
 const arg = (name: string, fallback: string): string => {
   const at = process.argv.indexOf(name);
   return at > 0 ? (process.argv[at + 1] as string) : fallback;
 };
 const runs = Number(arg('--runs', '3'));
-const data = await benchData(arg('--data', '/tmp/sluice-bench'), Number(arg('--scale', '1')));
+const real = realDataFromArgs(process.argv);
+const data = await benchData(arg('--data', '/tmp/sluice-bench'), Number(arg('--scale', real === undefined ? '1' : '0.01')));
 const work = join(data.root, 'work');
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
@@ -28,18 +31,20 @@ const sh = (cmd: string): void => {
 // This machine's page cache gives memory back within seconds, so data on disk is read from cache by one
 // contender and from disk by the next. With /dev/shm, backups read copies held in memory (tmpfs) and
 // extractions read their stream from there, so every contender reads the same way; output goes to disk.
-const tree = inputs === work ? data.tree : join(inputs, 'tree');
+const tree = real !== undefined ? real.tree : inputs === work ? data.tree : join(inputs, 'tree');
 const big = inputs === work ? data.big : join(inputs, 'big');
-if (inputs !== work) sh(`cp -a ${data.tree} ${tree} && cp -a ${data.big} ${big}`);
-sh(`cat ${tree}/*/* ${big}/* > /dev/null`); // warm the page cache for every contender alike
+if (inputs !== work && real === undefined) sh(`cp -a ${data.tree} ${tree} && cp -a ${data.big} ${big}`);
+sh(`cat ${real === undefined ? `${tree}/*/* ${big}/*` : real.stream} > /dev/null`); // warm the page cache for every contender alike
 
-console.log(`data: ${data.files} files, ${(data.treeBytes / 2 ** 20).toFixed(0)} MiB in the tree; one ${(data.bigBytes / 2 ** 20).toFixed(0)} MiB file`);
+if (real === undefined) console.log(`data: ${data.files} files, ${(data.treeBytes / 2 ** 20).toFixed(0)} MiB in the tree; one ${(data.bigBytes / 2 ** 20).toFixed(0)} MiB file`);
+else console.log(`data: the real datadir ${real.tree}, ${real.files} files, ${(real.treeBytes / 2 ** 20).toFixed(0)} MiB`);
 const fileList = join(work, 'files.txt');
 const dbs = readdirSync(tree).sort();
 sh(`cd ${tree} && ls -1 ${dbs.join(' ')} > /dev/null && find . -type f | sed 's#^\\./##' | sort > ${fileList}`);
 
-for (const [name, dir, bytes] of [['tree', tree, data.treeBytes], ['1 GiB file', big, data.bigBytes]] as const) {
-  const files = name === 'tree' ? `$(cat ${fileList})` : 'ibdata1';
+const sets = real === undefined ? ([['tree', tree, data.treeBytes], ['1 GiB file', big, data.bigBytes]] as const) : ([['real datadir', tree, real.treeBytes]] as const);
+for (const [name, dir, bytes] of sets) {
+  const files = name === '1 GiB file' ? 'ibdata1' : `$(cat ${fileList})`;
   const create = measureInTurns([
     { label: 'mbstream -c', build: (t) => `cd ${dir} && ${t} mbstream -c ${files} > /dev/null` },
     { label: 'sluice backup --stream', build: (t) => `${t} ${SLUICE} backup --stream ${dir} > /dev/null` },

@@ -11,12 +11,14 @@
  * throughput of `tar | zstd -1 -T2` with a size within 2%; encryption costs at most 15% throughput.
  *
  *   node dist/bench/transform/compress.js [--data DIR] [--scale 1] [--runs 2] [--only tree|big]
+ *   node dist/bench/transform/compress.js --real /dev/shm/sluice-bench [--size 1024]   (the real datadir only)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchData } from '../data/generate.js';
 import { type Measurement, mbps, measure, SLUICE } from '../harness.js';
+import { realDataFromArgs } from '../real-data/build.js';
 
 const arg = (name: string, fallback: string): string => {
   const at = process.argv.indexOf(name);
@@ -24,7 +26,8 @@ const arg = (name: string, fallback: string): string => {
 };
 const runs = Number(arg('--runs', '2'));
 const only = arg('--only', '');
-const data = await benchData(arg('--data', '/tmp/sluice-bench'), Number(arg('--scale', '1')));
+const real = realDataFromArgs(process.argv);
+const data = await benchData(arg('--data', '/tmp/sluice-bench'), Number(arg('--scale', real === undefined ? '1' : '0.01')));
 const work = join(data.root, 'work-transform');
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
@@ -33,12 +36,12 @@ const sh = (cmd: string): string => {
   if (r.status !== 0) throw new Error(`${cmd} failed`);
   return r.stdout.toString();
 };
-sh(`cat ${data.tree}/*/* ${data.big}/* > /dev/null`); // warm the page cache for every contender alike
+sh(real === undefined ? `cat ${data.tree}/*/* ${data.big}/* > /dev/null` : `cat ${real.stream} > /dev/null`); // warm the page cache for every contender alike
 sh(`age-keygen -o ${work}/key.txt 2>/dev/null`);
 const recipient = (/public key: (age1[0-9a-z]+)/.exec(readFileSync(join(work, 'key.txt'), 'utf8')) as RegExpExecArray)[1] as string;
 const sizeFile = join(work, 'size');
 const fileList = join(work, 'files.txt');
-sh(`cd ${data.tree} && find . -type f | sed 's#^\\./##' | sort > ${fileList}`);
+sh(`cd ${real?.tree ?? data.tree} && find . -type f | sed 's#^\\./##' | sort > ${fileList}`);
 
 interface Row extends Measurement {
   outBytes: number;
@@ -67,11 +70,14 @@ function cost(plain: Row, encrypted: Row): string {
   return `${((1 - mbps(encrypted) / mbps(plain)) * 100).toFixed(1)}%`;
 }
 
-console.log(`data: ${data.files} files, ${(data.treeBytes / 2 ** 20).toFixed(0)} MiB in the tree; one ${(data.bigBytes / 2 ** 20).toFixed(0)} MiB file; ${runs} runs each, best kept`);
-const sets = [
-  ['tree', 'tree', data.tree, data.treeBytes, `$(cat ${fileList})`],
-  ['big', '1 GiB file', data.big, data.bigBytes, 'ibdata1'],
-] as const;
+console.log(`data: ${data.files} files, ${(data.treeBytes / 2 ** 20).toFixed(0)} MiB in the tree; one ${(data.bigBytes / 2 ** 20).toFixed(0)} MiB file; ${runs} runs each, median`);
+const sets =
+  real === undefined
+    ? ([
+        ['tree', 'tree', data.tree, data.treeBytes, `$(cat ${fileList})`],
+        ['big', '1 GiB file', data.big, data.bigBytes, 'ibdata1'],
+      ] as const)
+    : ([['tree', 'real datadir', real.tree, real.treeBytes, `$(cat ${fileList})`]] as const);
 for (const [key, name, dir, bytes, files] of sets) {
   if (only !== '' && key !== only) continue;
   const zstd = [

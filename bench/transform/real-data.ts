@@ -7,6 +7,7 @@
  *   sluice ... --encrypt --recipient R
  *
  *   node dist/bench/transform/real-data.js --tree DIR [--before OLD/dist/src/cli/main.js] [--runs 3]
+ *   node dist/bench/transform/real-data.js --real /dev/shm/sluice-bench [--size 1024] ...   (bench/real-data/build.ts's tree)
  *
  * Make DIR with `mariabackup --backup --target-dir=DIR` (the conformance test's fixture is one), and put it
  * on tmpfs so the page cache does not decide the result. Every output goes through `| wc -c`, so tar
@@ -17,13 +18,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Contender, mbps, measureInTurns, SLUICE } from '../harness.js';
+import { realDataFromArgs } from '../real-data/build.js';
 
 const arg = (name: string, fallback?: string): string | undefined => {
   const at = process.argv.indexOf(name);
   return at > 0 ? process.argv[at + 1] : fallback;
 };
-const tree = arg('--tree');
-if (tree === undefined) throw new Error('--tree DIR is required (a mariabackup --backup target dir)');
+const tree = arg('--tree') ?? realDataFromArgs(process.argv)?.tree;
+if (tree === undefined) throw new Error('--tree DIR (a mariabackup --backup target dir) or --real DIR is required');
 const before = arg('--before');
 const runs = Number(arg('--runs', '3'));
 const work = mkdtempSync(join(tmpdir(), 'sluice-bench-real-'));
@@ -50,7 +52,7 @@ function section(title: string, peer: Contender, flags: string[]): void {
   const rows = measureInTurns(contenders, bytes, { runs });
   const base = rows[0];
   if (base === undefined) return;
-  console.log(`\n${title}: ${(bytes / 1e6).toFixed(0)} MB, best of ${runs}, contenders in turns; ratio = peer time / this time`);
+  console.log(`\n${title}: ${(bytes / 1e6).toFixed(0)} MB, median of ${runs}, contenders in turns; ratio = peer time / this time`);
   for (const r of rows) {
     console.log(`${r.label.padEnd(92)} ${r.seconds.toFixed(2).padStart(6)} s ${mbps(r).toFixed(0).padStart(5)} MB/s ${`${(r.rssKb / 1024).toFixed(0)} MiB`.padStart(8)} ${(base.seconds / r.seconds).toFixed(2)}x`);
   }

@@ -121,7 +121,10 @@ export class DumpFile {
       gz.pipe(this.#file);
       this.#head = gz;
     } else if (options.compress === 'zstd') {
-      const z = new CompressStream({ compressionLevel: options.compressLevel ?? 3 });
+      // zstd compresses on a thread of its own, so the main thread goes on formatting rows: at level 3
+      // compression was 80% of the main thread's time (1.3 GB dump: 15.5 s, 10.6 s with it, plain 7.3 s).
+      // 1 MiB jobs: the default (4 x the window) held 8 MiB jobs, 229 MiB peak RSS against 147.
+      const z = new CompressStream({ compressionLevel: options.compressLevel ?? 3, nbWorkers: 1, jobSize: 1 << 20 });
       z.on('error', onError);
       z.pipe(this.#file);
       this.#head = z;

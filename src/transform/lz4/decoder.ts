@@ -5,7 +5,8 @@
  * blocks (stored or compressed, optional block checksums), end mark, optional content checksum and
  * content size, all checked.
  *
- * Blocks of frames with independent blocks are decoded in batches of about 1 MiB on the worker pool,
+ * Blocks of frames with independent blocks are decoded in batches of about 1 MiB in and at most 4 MiB
+ * out on the worker pool,
  * in parallel and in order; frames with linked blocks go one block at a time with the previous 64 KiB
  * as dictionary. Output per block is capped by the frame's block size (Percona writes up to 1204 KiB
  * for block size code 6; that is tolerated).
@@ -25,6 +26,12 @@ const LEGACY_MAGIC = 0x184c2102;
 const PERCONA_CODE6_BLOCK_BYTES = 1204 << 10;
 const BATCH_BYTES = 1 << 20;
 const BATCH_BLOCKS = 64;
+/**
+ * Output a batch may decode to (its blocks' maximum sizes added up): batches were cut by input bytes
+ * only, so 1 MiB of highly compressible 4 MiB blocks became one job of 64 blocks, 256 MiB out (`lz4 -1`
+ * of SQL text: 400 MiB peak RSS for a 256 MiB file, growing with the file).
+ */
+const BATCH_OUTPUT_BYTES = 4 << 20;
 const DICTIONARY_BYTES = 64 << 10;
 const STORED_BIT = 0x80000000;
 
@@ -167,7 +174,8 @@ async function* scanFrames(reader: ByteReader, path: string): AsyncGenerator<Uni
       offsets.push(blockOffset);
       if (header.blockChecksum) checksums.push(u32((await reader.readExact(4, `block ${block + 1} checksum of ${name}`)) as Uint8Array));
       block += 1;
-      if (!header.independent || batchBytes >= BATCH_BYTES || sizes.length >= BATCH_BLOCKS) yield flush();
+      const full = batchBytes >= BATCH_BYTES || sizes.length >= BATCH_BLOCKS || (sizes.length + 1) * maxBlockBytes > BATCH_OUTPUT_BYTES;
+      if (!header.independent || full) yield flush();
     }
     if (sizes.length > 0) yield flush();
     const end: Unit = { kind: 'end', frame, offset: reader.offset };

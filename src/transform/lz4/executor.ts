@@ -7,6 +7,7 @@ import { xxh32 } from '../checksum/xxh32.js';
 import { errorText, fail } from '../pool/job-failure.js';
 import type { CodecResult, Lz4BlocksJob, Lz4CompressJob } from '../pool/jobs.js';
 import { concatOwned, ownedBytes, scratchOf } from '../pool/owned-bytes.js';
+import { decodeLz4Block } from './block-decode.js';
 import { LZ4_BLOCK_BYTES, LZ4_FLG_SLUICE, LZ4_FRAME_MAGIC, LZ4_STORED_BIT, lz4OutputBound } from './frame-format.js';
 
 const require = createRequire(import.meta.url);
@@ -23,21 +24,6 @@ interface Lz4Reference {
 }
 let lz4Reference: Lz4Reference | undefined;
 const lz4Encoder = (): Lz4Reference => (lz4Reference ??= require('lz4') as Lz4Reference);
-
-type Lz4Napi = typeof import('lz4-napi');
-let lz4Napi: Lz4Napi | undefined;
-const lz4BlockDecoder = (): Lz4Napi => (lz4Napi ??= require('lz4-napi') as Lz4Napi);
-
-/** Decodes one compressed LZ4 block of at most `maxBlockBytes` bytes, with the previous output as `dictionary` for linked blocks. */
-function decodeLz4Block(data: Uint8Array, maxBlockBytes: number, dictionary: Uint8Array | undefined): Uint8Array {
-  // lz4-napi's uncompressSync reads a 4-byte size prefix (the most it may produce), then the block
-  const framed = Buffer.allocUnsafe(4 + data.length);
-  framed.writeUInt32LE(maxBlockBytes, 0);
-  framed.set(data, 4);
-  return dictionary === undefined
-    ? lz4BlockDecoder().uncompressSync(framed)
-    : lz4BlockDecoder().uncompressSync(framed, Buffer.from(dictionary));
-}
 
 export function lz4Compress(job: Lz4CompressJob): CodecResult {
   const blockBytes = LZ4_BLOCK_BYTES[job.blockCode];
