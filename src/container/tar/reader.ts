@@ -30,7 +30,7 @@ export async function* readTarEntries(input: AsyncIterable<Uint8Array>, label = 
 
   parser.on('entry', (e: ReadEntry) => {
     try {
-      const path = toSafePath(e.path.replace(/\/+$/, ''));
+      const path = toSafePath(e.path.replace(/^(\.\/)+/, '').replace(/\/+$/, ''));
       const meta = { path, mode: (e.mode ?? 0o600) & 0o7777, mtimeMs: e.mtime?.getTime() ?? 0, ...(e.uid === undefined ? {} : { uid: e.uid }), ...(e.gid === undefined ? {} : { gid: e.gid }) };
       if (e.type === 'File' || e.type === 'OldFile' || e.type === 'ContiguousFile') {
         const state: Current = { chunks: [], done: false };
