@@ -6,7 +6,7 @@
  * snapshot; a chain with a forgotten link is refused before anything is written.
  */
 import assert from 'node:assert/strict';
-import { chmod, readFile, stat } from 'node:fs/promises';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ok, ONE_MARIABACKUP, sh } from '../helpers/cli.js';
@@ -138,4 +138,24 @@ test('snapshot --mariadb full + 2 --incremental under a write load, restore --da
   // the full alone still restores (its own chain is whole)
   const alone = ok(await sh(`$SLUICE restore ${REPO} ${full.id.slice(0, 8)} --datadir data3 --prepare --json`, { cwd: dir, timeoutMs: 300_000 }), 'restore the full alone');
   assert.deepEqual((JSON.parse(alone.stdout.toString()) as { chain: string[] }).chain, [full.id]);
+});
+
+test('snapshot --mariadb: a mariabackup killed part way leaves no snapshot, and --incremental without a full is refused', async (t) => {
+  const dir = await tempDir(t, 'sluice-physrepo-');
+  ok(await sh(`echo secret > pw && $SLUICE init ${REPO}`, { cwd: dir }), 'init');
+  const none = await sh(`$SLUICE snapshot ${REPO} --mariadb ${CONN} --incremental`, { cwd: dir });
+  assert.equal(none.status === 0, false);
+  assert.match(none.stderr, /no physical snapshot of 127\.0\.0\.1:3306/);
+  // a mariabackup that sends the first 3 MB of a real stream and is then killed
+  await writeFile(join(dir, 'mariabackup'), '#!/bin/bash\n/usr/bin/mariabackup "$@" 2>/dev/null | head -c 3000000\nkill -KILL $$\n', { mode: 0o755 });
+  const killed = await sh(`${ONE_MARIABACKUP} $SLUICE snapshot ${REPO} --mariadb ${CONN} --tmpdir . -- --databases=mysql`, {
+    cwd: dir,
+    env: { PATH: `${dir}:${process.env.PATH ?? ''}` },
+    timeoutMs: 400_000,
+  });
+  assert.notEqual(killed.status, 0);
+  assert.match(killed.stderr, /mariabackup was killed by SIG(KILL|TERM)/);
+  assert.match(killed.stderr, /no snapshot was written/);
+  assert.equal((JSON.parse(ok(await sh(`$SLUICE snapshots ${REPO} --json`, { cwd: dir })).stdout.toString()) as unknown[]).length, 0);
+  ok(await sh(`$SLUICE check ${REPO}`, { cwd: dir }), 'the repository is sound after the failed run');
 });

@@ -30,7 +30,12 @@ export async function* readTarEntries(input: AsyncIterable<Uint8Array>, label = 
 
   parser.on('entry', (e: ReadEntry) => {
     try {
-      const path = toSafePath(e.path.replace(/^(\.\/)+/, '').replace(/\/+$/, ''));
+      const name = e.path.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+      if ((name === '' || name === '.') && e.type === 'Directory') {
+        e.resume(); // the archive's own top directory (`tar -C DIR .`)
+        return;
+      }
+      const path = toSafePath(name);
       const meta = { path, mode: (e.mode ?? 0o600) & 0o7777, mtimeMs: e.mtime?.getTime() ?? 0, ...(e.uid === undefined ? {} : { uid: e.uid }), ...(e.gid === undefined ? {} : { gid: e.gid }) };
       if (e.type === 'File' || e.type === 'OldFile' || e.type === 'ContiguousFile') {
         const state: Current = { chunks: [], done: false };
