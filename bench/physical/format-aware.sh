@@ -16,6 +16,7 @@ WORK=$(mktemp -d /tmp/sluice-bench-physical-XXXXXX)
 trap 'mysql -h127.0.0.1 -uroot -e "DROP DATABASE IF EXISTS $DB"; rm -rf "$WORK"' EXIT
 cd "$WORK"
 echo secret > pw
+echo "work directory: $WORK" >&2
 ROWS=$((MIB * 1024))
 PAYLOAD="CONCAT(SHA2(seq,512),SHA2(seq+1,512),SHA2(seq+2,512),SHA2(seq+3,512),SHA2(seq+4,512),SHA2(seq+5,512),SHA2(seq+6,512),SHA2(seq+7,512))"
 mysql -h127.0.0.1 -uroot -e "CREATE DATABASE $DB; USE $DB;
@@ -31,8 +32,11 @@ $SLUICE init -r raw -p pw >/dev/null 2>&1
 ARGS="--databases=mysql $DB"
 night() {
   local n=$1
-  $LOCK $SLUICE snapshot -r aware -p pw --mariadb --db-host 127.0.0.1 -P 3306 --json -- "$ARGS" > "aware-$n.json"
-  $LOCK $SLUICE snapshot -r raw -p pw --json --stdin-from-command full.xb -- $SLUICE backup --mariadb -h 127.0.0.1 -P 3306 --stream -- "$ARGS" > "raw-$n.json"
+  # every mariabackup run is bounded: it holds the server's backup lock while it runs
+  $LOCK timeout 300 $SLUICE snapshot -r aware -p pw --mariadb --db-host 127.0.0.1 -P 3306 --json -- "$ARGS" > "aware-$n.json"
+  # the raw way: the same kind of stream, stored whole as one named stream
+  $LOCK timeout 300 $SLUICE backup --mariadb -h 127.0.0.1 -P 3306 --stream -- "$ARGS" > "night-$n.xb"
+  timeout 300 $SLUICE snapshot -r raw -p pw --json --stdin full.xb < "night-$n.xb" > "raw-$n.json"
   du -sb aware | cut -f1 > "aware-$n.size"
   du -sb raw | cut -f1 > "raw-$n.size"
 }

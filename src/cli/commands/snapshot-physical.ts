@@ -61,7 +61,8 @@ export function addPhysicalSnapshotOptions(command: Command): Command {
     .option('--mariabackup-parallel <n>', "with --mariadb: mariabackup's copy threads (its --parallel)", '1')
     .option('--log-file <file>', "with --mariadb: append mariabackup's messages to FILE (default: a temporary file, kept if it fails)")
     .option('--tmpdir <dir>', 'with --mariadb: where temporary files go (default: the system\'s)')
-    .option('--hold-memory <size>', 'with --mariadb: memory for interleaved files not being stored yet; more goes to a spool file', '64M');
+    .option('--hold-memory <size>', 'with --mariadb: memory for interleaved files not being stored yet; more goes to a spool file', '64M')
+    .option('-v, --verbose', 'with --mariadb/--postgres: list each member file on stderr');
 }
 
 export function wantsPhysicalSnapshot(options: { mariadb?: boolean; postgres?: boolean; incremental?: boolean }): boolean {
@@ -140,6 +141,7 @@ export async function runPhysicalSnapshot(ctx: CliContext, operands: string[], e
       });
     }
     const { id, snapshot, metadata } = result;
+    if (options.verbose === true && result.held !== undefined) info(ctx, `held for interleaved files: ${formatBytes(result.held.peakMemoryBytes)} in memory at most, ${formatBytes(result.held.spooledBytes)} spooled`);
     const s = snapshot.summary;
     if (options.json === true) {
       printJson(ctx, { id, short_id: shortId(id), time: snapshot.time, host: snapshot.host, tags, paths: snapshot.paths, parent: snapshot.parent ?? null, physical: metadata, summary: s });

@@ -31,6 +31,8 @@ export interface PhysicalSnapshotResult {
   id: string;
   snapshot: Snapshot;
   metadata: PhysicalMetadata;
+  /** mariabackup: what waited for a consumer (memory peak, bytes spooled to disk). */
+  held?: { peakMemoryBytes: number; spooledBytes: number };
 }
 
 export interface MariadbSnapshotOptions {
@@ -60,6 +62,8 @@ export interface PostgresSnapshotOptions {
 
 /** Meta files are small; anything larger is not kept for the description. */
 const MAX_META_BYTES = 1 << 20;
+/** Member files stored at once (each holds at most a few chunk slots). */
+const MEMBERS_AT_ONCE = 4;
 
 export function serverKey(c: { host?: string; port?: number; socket?: string }, defaultPort: number): string {
   if (c.socket !== undefined && c.host === undefined) return `socket:${c.socket}`;
@@ -134,18 +138,35 @@ export async function snapshotMariadb(repo: Repository, session: WriteSession, m
   const archiver = new MemberArchiver(repo, session);
   const metaFiles = new Map<string, Uint8Array>();
   let members = 0;
-  for await (const entry of source.entries) {
-    const at = toSafePath(`mariadb/${entry.path}`);
-    members += 1;
-    options.onFile?.(entry.path);
-    if (isBackupMetaFile(entry.path)) {
-      const bytes = await slurp(entry.content, entry.path);
-      metaFiles.set(entry.path, bytes);
-      await archiver.addFile(at, entry, once(bytes));
-      continue;
+  // Several members are stored at once: a file that stays open until the end of the stream (ib_logfile0
+  // when it starts early, under a write load) must not hold up the others, which would wait in spool files.
+  const inFlight = new Set<Promise<unknown>>();
+  let failed: { err: unknown } | undefined;
+  try {
+    for await (const entry of source.entries) {
+      if (failed !== undefined) break;
+      const at = toSafePath(`mariadb/${entry.path}`);
+      members += 1;
+      options.onFile?.(entry.path);
+      const stored = (async () => {
+        if (isBackupMetaFile(entry.path)) {
+          const bytes = await slurp(entry.content, entry.path);
+          metaFiles.set(entry.path, bytes);
+          await archiver.addFile(at, entry, once(bytes));
+        } else {
+          await archiver.addFile(at, entry, entry.content);
+        }
+      })().catch((err: unknown) => {
+        failed ??= { err };
+      });
+      inFlight.add(stored);
+      void stored.finally(() => inFlight.delete(stored));
+      while (inFlight.size >= MEMBERS_AT_ONCE) await Promise.race(inFlight);
     }
-    await archiver.addFile(at, entry, entry.content);
+  } finally {
+    await Promise.all(inFlight);
   }
+  if (failed !== undefined) throw failed.err;
   const metadata = mariadbMetadata(metaFiles, {
     server,
     tool: options.program ?? 'mariabackup',
@@ -159,7 +180,7 @@ export async function snapshotMariadb(repo: Repository, session: WriteSession, m
       `mariabackup was asked for an incremental from LSN ${base.metadata.toLsn} but wrote ${metadata.backupType} from ${metadata.fromLsn}; no snapshot was written`,
     );
   }
-  const result = await commitWith(archiver, metadata, meta, base?.id);
+  const result = { ...(await commitWith(archiver, metadata, meta, base?.id)), held: source.held() };
   if (options.keepLog !== true) await rm(options.logFile, { force: true });
   return result;
 }
