@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { readXbstream } from '../container/xbstream/reader.js';
 import type { FileEntry } from '../entry.js';
 import { SluiceError } from '../errors.js';
-import { XbstreamDemux } from './xbstream-demux.js';
+import { XbstreamDemux, type XbstreamEdit } from './xbstream-demux.js';
 
 export interface MariadbConnection {
   host?: string;
@@ -40,6 +40,8 @@ export interface MariabackupOptions {
   memoryBytes?: number;
   mtimeMs: number;
   signal?: AbortSignal;
+  /** Take remove/rename chunks (tables dropped or renamed during the backup) instead of failing. */
+  onEdit?: (edit: XbstreamEdit) => void;
 }
 
 export interface MariabackupOutcome {
@@ -158,6 +160,7 @@ export function mariabackupSource(options: MariabackupOptions): MariabackupSourc
     spoolDirectory: temporary,
     mtimeMs: options.mtimeMs,
     ...(options.memoryBytes === undefined ? {} : { memoryBytes: options.memoryBytes }),
+    ...(options.onEdit === undefined ? {} : { onEdit: options.onEdit }),
   });
 
   const failure = (result: MariabackupOutcome, cause?: unknown): MariabackupError => {

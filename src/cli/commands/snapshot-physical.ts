@@ -127,6 +127,7 @@ export async function runPhysicalSnapshot(ctx: CliContext, operands: string[], e
         memoryBytes: parseSize(options.holdMemory ?? '64M', '--hold-memory'),
         signal: ctx.signal,
         onFile,
+        onWarning: (m) => warn(ctx, m),
       });
     } else {
       result = await jobs.snapshotPostgres(repo, session, meta, {

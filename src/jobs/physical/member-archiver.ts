@@ -64,12 +64,56 @@ export class MemberArchiver {
 
   /** Stores one file at `path` (relative to the snapshot root, e.g. `mariadb/db1/t.ibd`). */
   async addFile(path: SafePath, meta: MemberMeta, content: AsyncIterable<Uint8Array>): Promise<FileNode> {
+    const node = await this.storeFile(path, meta, content);
+    this.placeFile(path, node);
+    return node;
+  }
+
+  /** Stores a file's content without listing it yet (`placeFile` lists it). */
+  async storeFile(path: SafePath, meta: MemberMeta, content: AsyncIterable<Uint8Array>): Promise<FileNode> {
     const saved = await this.#save(content);
     const name = path.slice(path.lastIndexOf('/') + 1);
-    const node: FileNode = { ...nodeBase(name, meta), type: 'file', size: saved.size, sha256: saved.sha256, ...(await this.#contentRef(saved)) };
-    this.#place(path, node);
-    this.progress.files += 1;
-    return node;
+    return { ...nodeBase(name, meta), type: 'file', size: saved.size, sha256: saved.sha256, ...(await this.#contentRef(saved)) };
+  }
+
+  /** Lists a stored file; a file of the same name listed earlier is replaced (the stream re-created it). */
+  placeFile(path: SafePath, node: FileNode): void {
+    const dir = this.#dir(parentOf(path) ?? '');
+    if (dir.dirs.has(node.name)) throw new UsageError(`the backup stream holds "${path}" as both a file and a directory`);
+    if (!dir.leaves.has(node.name)) this.progress.files += 1;
+    dir.leaves.set(node.name, node);
+  }
+
+  /** Removes a file or directory (a remove chunk); false when there is none. */
+  remove(path: SafePath): boolean {
+    const dir = this.#existingDir(parentOf(path) ?? '');
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    if (dir === undefined) return false;
+    if (dir.leaves.delete(name)) {
+      this.progress.files -= 1;
+      return true;
+    }
+    return dir.dirs.delete(name);
+  }
+
+  /** Renames a file or directory (a rename chunk), replacing what the new name held; false when there is nothing to rename. */
+  rename(from: SafePath, to: SafePath): boolean {
+    const source = this.#existingDir(parentOf(from) ?? '');
+    const oldName = from.slice(from.lastIndexOf('/') + 1);
+    const leaf = source?.leaves.get(oldName);
+    const subdir = source?.dirs.get(oldName);
+    if (source === undefined || (leaf === undefined && subdir === undefined)) return false;
+    this.remove(to);
+    const target = this.#dir(parentOf(to) ?? '');
+    const newName = to.slice(to.lastIndexOf('/') + 1);
+    if (leaf !== undefined) {
+      source.leaves.delete(oldName);
+      target.leaves.set(newName, { ...leaf, name: newName });
+    } else {
+      source.dirs.delete(oldName);
+      target.dirs.set(newName, subdir as Dir);
+    }
+    return true;
   }
 
   addDir(path: SafePath, meta: MemberMeta): void {
@@ -122,6 +166,13 @@ export class MemberArchiver {
       if (next === undefined) dir.dirs.set(part, (next = newDir()));
       dir = next;
     }
+    return dir;
+  }
+
+  #existingDir(path: string): Dir | undefined {
+    let dir: Dir | undefined = this.#top;
+    if (path === '') return dir;
+    for (const part of path.split('/')) dir = dir?.dirs.get(part);
     return dir;
   }
 

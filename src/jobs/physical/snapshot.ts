@@ -16,6 +16,8 @@ import type { Repository } from '../../repo/repository.js';
 import { listSnapshots, type Snapshot } from '../../repo/snapshot/snapshots.js';
 import type { CryptoPool } from '../../repo/workers/crypto-pool.js';
 import { readTarEntries } from '../../container/tar/reader.js';
+import type { FileNode } from '../../repo/snapshot/tree.js';
+import type { XbstreamEdit } from '../../source/xbstream-demux.js';
 import { MemberArchiver } from './member-archiver.js';
 import { type Engine, encodeMetadata, mariadbMetadata, METADATA_FILE, type PhysicalMetadata, postgresMetadata, readMetadata } from './metadata.js';
 
@@ -48,6 +50,7 @@ export interface MariadbSnapshotOptions {
   memoryBytes?: number;
   signal?: AbortSignal;
   onFile?: (path: string) => void;
+  onWarning?: (message: string) => void;
 }
 
 export interface PostgresSnapshotOptions {
@@ -124,7 +127,9 @@ export async function snapshotMariadb(repo: Repository, session: WriteSession, m
   }
   const extraArgs = [...(base === undefined ? [] : [`--incremental-lsn=${base.metadata.toLsn}`]), ...(options.extraArgs ?? [])];
   const { isBackupMetaFile, mariabackupSource } = await import('../../source/mariabackup.js');
+  const edits: XbstreamEdit[] = [];
   const source = mariabackupSource({
+    onEdit: (edit) => edits.push(edit),
     connection: options.connection,
     parallel: options.parallel ?? 1,
     extraArgs,
@@ -140,33 +145,51 @@ export async function snapshotMariadb(repo: Repository, session: WriteSession, m
   let members = 0;
   // Several members are stored at once: a file that stays open until the end of the stream (ib_logfile0
   // when it starts early, under a write load) must not hold up the others, which would wait in spool files.
+  // They are listed at the end in stream order, with the remove/rename chunks (tables dropped or renamed
+  // during the backup) replayed where they came, as mbstream -x would apply them.
+  const stored: { path: SafePath; node: FileNode }[] = [];
   const inFlight = new Set<Promise<unknown>>();
   let failed: { err: unknown } | undefined;
   try {
     for await (const entry of source.entries) {
       if (failed !== undefined) break;
       const at = toSafePath(`mariadb/${entry.path}`);
+      const ordinal = members;
       members += 1;
       options.onFile?.(entry.path);
-      const stored = (async () => {
+      const storing = (async () => {
         if (isBackupMetaFile(entry.path)) {
           const bytes = await slurp(entry.content, entry.path);
           metaFiles.set(entry.path, bytes);
-          await archiver.addFile(at, entry, once(bytes));
+          stored[ordinal] = { path: at, node: await archiver.storeFile(at, entry, once(bytes)) };
         } else {
-          await archiver.addFile(at, entry, entry.content);
+          stored[ordinal] = { path: at, node: await archiver.storeFile(at, entry, entry.content) };
         }
       })().catch((err: unknown) => {
         failed ??= { err };
       });
-      inFlight.add(stored);
-      void stored.finally(() => inFlight.delete(stored));
+      inFlight.add(storing);
+      void storing.finally(() => inFlight.delete(storing));
       while (inFlight.size >= MEMBERS_AT_ONCE) await Promise.race(inFlight);
     }
   } finally {
     await Promise.all(inFlight);
   }
   if (failed !== undefined) throw failed.err;
+  let next = 0;
+  const applyEdits = (upTo: number): void => {
+    for (; next < edits.length && (edits[next] as XbstreamEdit).after <= upTo; next++) {
+      const edit = edits[next] as XbstreamEdit;
+      const from = toSafePath(`mariadb/${edit.path}`);
+      const done = edit.type === 'remove' ? archiver.remove(from) : archiver.rename(from, toSafePath(`mariadb/${edit.to}`));
+      if (!done) options.onWarning?.(`mariabackup's ${edit.type} of ${edit.path} names nothing it sent`);
+    }
+  };
+  for (const [i, file] of stored.entries()) {
+    applyEdits(i);
+    archiver.placeFile(file.path, file.node);
+  }
+  applyEdits(Number.MAX_SAFE_INTEGER);
   const metadata = mariadbMetadata(metaFiles, {
     server,
     tool: options.program ?? 'mariabackup',
