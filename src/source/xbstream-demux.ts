@@ -199,6 +199,8 @@ export class XbstreamDemux {
         break;
       }
       case 'eof':
+        // a lone E with the rewrite flag sends a finished file again, empty
+        if (event.rewrite === true && this.#options.onEdit !== undefined && this.#files.get(event.path)?.done === true) this.#files.delete(event.path);
         this.#file(event.path).done = true;
         break;
       case 'seek':
