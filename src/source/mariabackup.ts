@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { readXbstream } from '../container/xbstream/reader.js';
 import type { FileEntry } from '../entry.js';
 import { SluiceError } from '../errors.js';
-import { XbstreamDemux } from './xbstream-demux.js';
+import { XbstreamDemux, type XbstreamEdit } from './xbstream-demux.js';
 
 export interface MariadbConnection {
   host?: string;
@@ -40,6 +40,8 @@ export interface MariabackupOptions {
   memoryBytes?: number;
   mtimeMs: number;
   signal?: AbortSignal;
+  /** Take remove/rename chunks (tables dropped or renamed during the backup) instead of failing. */
+  onEdit?: (edit: XbstreamEdit) => void;
 }
 
 export interface MariabackupOutcome {
@@ -53,6 +55,10 @@ export class MariabackupError extends SluiceError {}
 
 const TAIL_LINES = 12;
 const TAIL_BYTES = 16 << 10;
+/** Grace between SIGTERM and SIGKILL when a backup is abandoned. */
+const KILL_AFTER_MS = 5000;
+/** Errors that mean sluice refused a well-formed stream, as opposed to a stream cut short by a failing mariabackup. */
+const REFUSALS = new Set(['E_XBSTREAM_EDIT', 'E_XBSTREAM_ORDER', 'E_META_SIZE']);
 
 /**
  * Files mariabackup writes about the backup itself, which stay readable as they are (not compressed):
@@ -135,15 +141,26 @@ export function mariabackupSource(options: MariabackupOptions): MariabackupSourc
       });
     });
   });
+  // Stopping must not wait on mariabackup: it may be blocked writing to a stdout nobody reads any more,
+  // holding the server's backup lock meanwhile (it does not act on SIGTERM while blocked). Its stdout is
+  // closed, and it is killed outright if it has not ended a few seconds later.
+  let killTimer: NodeJS.Timeout | undefined;
   const onAbort = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.stdout?.destroy();
+    child.kill('SIGTERM');
+    killTimer ??= setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }, KILL_AFTER_MS);
   };
+  void outcome.then(() => clearTimeout(killTimer));
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
   const demux = new XbstreamDemux(readXbstream(child.stdout as AsyncIterable<Uint8Array>, { label: 'mariabackup output' }), {
     spoolDirectory: temporary,
     mtimeMs: options.mtimeMs,
     ...(options.memoryBytes === undefined ? {} : { memoryBytes: options.memoryBytes }),
+    ...(options.onEdit === undefined ? {} : { onEdit: options.onEdit }),
   });
 
   const failure = (result: MariabackupOutcome, cause?: unknown): MariabackupError => {
@@ -160,6 +177,8 @@ export function mariabackupSource(options: MariabackupOptions): MariabackupSourc
   const explain = async (err: unknown): Promise<unknown> => {
     onAbort();
     const result = await outcome;
+    // a stream sluice refused (not one cut short) is the reason, whatever stopping did to mariabackup
+    if (err instanceof SluiceError && REFUSALS.has(err.code)) return err;
     return result.exitCode !== 0 ? failure(result, err) : err;
   };
   async function* explained(content: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {

@@ -11,7 +11,8 @@
  * that reads files in order, nothing is kept at all.
  *
  * MariaDB's seek, rewrite, remove and rename chunks describe edits of files already written, which an
- * entry (a byte stream written once) cannot express: they are refused with an error naming the chunk.
+ * entry (a byte stream written once) cannot express: they are refused with an error naming the chunk,
+ * except rewrite, remove and rename when the consumer takes them (`onEdit`).
  */
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +28,16 @@ export interface DemuxOptions {
   mtimeMs: number;
   /** Mode recorded for every file (default 0o640). */
   mode?: number;
+  /**
+   * Remove and rename chunks (mariabackup writes them for tables dropped or renamed during the backup)
+   * are passed here instead of refused, and a file sent again with the rewrite flag becomes a second
+   * entry of the same name (the later one replaces the earlier). `after` is the number of files the stream had started before
+   * the chunk, so a consumer that stores files out of order can replay the edits in stream order.
+   */
+  onEdit?: (edit: XbstreamEdit) => void;
 }
+
+export type XbstreamEdit = { type: 'remove'; path: SafePath; after: number } | { type: 'rename'; path: SafePath; to: SafePath; after: number };
 
 export const DEFAULT_DEMUX_MEMORY_BYTES = 64 << 20;
 const SPOOL_READ_BYTES = 1 << 20;
@@ -61,6 +71,7 @@ export class XbstreamDemux {
   #peakMemoryBytes = 0;
   #spooledBytes = 0;
   #spools = 0;
+  #created = 0;
   #ended = false;
   #failure: unknown;
   #pumping: Promise<void> | undefined;
@@ -173,7 +184,12 @@ export class XbstreamDemux {
     const where = { chunk: event.chunk, offset: event.streamOffset, path: event.path };
     switch (event.type) {
       case 'data': {
-        if (event.rewrite) throw this.#fail(new FormatError('E_XBSTREAM_EDIT', 'a rewrite chunk cannot be taken into a backup as it is read', where));
+        if (event.rewrite) {
+          if (this.#options.onEdit === undefined) throw this.#fail(new FormatError('E_XBSTREAM_EDIT', 'a rewrite chunk cannot be taken into a backup as it is read', where));
+          // the file is sent again from the start (changed during the backup): a new version, listed after the old
+          const before = this.#files.get(event.path);
+          if (before?.done === true) this.#files.delete(event.path);
+        }
         const file = this.#file(event.path);
         if (event.offset !== file.received) {
           throw this.#fail(new FormatError('E_XBSTREAM_ORDER', `data at offset ${event.offset}, expected ${file.received}`, where));
@@ -183,6 +199,8 @@ export class XbstreamDemux {
         break;
       }
       case 'eof':
+        // a lone E with the rewrite flag sends a finished file again, empty
+        if (event.rewrite === true && this.#options.onEdit !== undefined && this.#files.get(event.path)?.done === true) this.#files.delete(event.path);
         this.#file(event.path).done = true;
         break;
       case 'seek':
@@ -191,8 +209,21 @@ export class XbstreamDemux {
         }
         break;
       case 'remove':
-      case 'rename':
-        throw this.#fail(new FormatError('E_XBSTREAM_EDIT', `a ${event.type} chunk cannot be taken into a backup as it is read`, where));
+      case 'rename': {
+        const onEdit = this.#options.onEdit;
+        if (onEdit === undefined) throw this.#fail(new FormatError('E_XBSTREAM_EDIT', `a ${event.type} chunk cannot be taken into a backup as it is read`, where));
+        // the reader refuses edits of files still open: these are finished, and a new file may take the name
+        const moved = this.#files.get(event.path);
+        this.#files.delete(event.path);
+        if (event.type === 'rename') {
+          this.#files.delete(event.to);
+          if (moved !== undefined) this.#files.set(event.to, moved);
+          onEdit({ type: 'rename', path: event.path, to: event.to, after: this.#created });
+        } else {
+          onEdit({ type: 'remove', path: event.path, after: this.#created });
+        }
+        break;
+      }
       case 'skipped':
         break;
     }
@@ -210,6 +241,7 @@ export class XbstreamDemux {
       file = { path, segments: [], received: 0, done: false, abandoned: false };
       this.#files.set(path, file);
       this.#unannounced.push(file);
+      this.#created += 1;
     }
     return file;
   }

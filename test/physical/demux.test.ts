@@ -10,7 +10,7 @@ import { readXbstream } from '../../src/container/xbstream/reader.js';
 import { XbstreamDemux } from '../../src/source/xbstream-demux.js';
 import { tempDir } from '../helpers/tmp.js';
 import { pseudoRandomBytes, sha256 } from '../helpers/tree.js';
-import { eofChunk, payloadChunk, removeChunk } from '../helpers/xbstream-builder.js';
+import { eofChunk, payloadChunk, removeChunk, renameChunk } from '../helpers/xbstream-builder.js';
 
 /** Three files whose 64 KiB chunks alternate, as mariabackup --parallel writes them. */
 function interleaved(files: Record<string, Buffer>, chunk = 64 << 10): Buffer {
@@ -77,4 +77,34 @@ test('a remove chunk is refused with its chunk number; a bad CRC fails the conte
   await assert.rejects(async () => {
     for await (const entry of demux2.entries()) await drain(entry.content);
   }, /checksum mismatch/);
+});
+
+test('with onEdit, rewrite makes a new version of a file and remove/rename are reported in stream order', async (t) => {
+  const dir = await tempDir(t);
+  const REWRITE = 0x02;
+  const stream = Buffer.concat([
+    payloadChunk('a', 'first'),
+    eofChunk('a'),
+    payloadChunk('db/t.frm', 'table'),
+    eofChunk('db/t.frm'),
+    payloadChunk('a', 'second', { flags: REWRITE }),
+    eofChunk('a', REWRITE),
+    renameChunk('db/t.frm', 'db/u.frm'),
+    removeChunk('gone'),
+    eofChunk('b', REWRITE),
+  ]);
+  const edits: unknown[] = [];
+  const demux = new XbstreamDemux(readXbstream(inPieces(stream, 5)), { spoolDirectory: dir, mtimeMs: 0, onEdit: (e) => edits.push(e) });
+  const seen: [string, string][] = [];
+  for await (const entry of demux.entries()) seen.push([entry.path, (await drain(entry.content)).toString()]);
+  assert.deepEqual(seen, [
+    ['a', 'first'],
+    ['db/t.frm', 'table'],
+    ['a', 'second'],
+    ['b', ''],
+  ]);
+  assert.deepEqual(edits, [
+    { type: 'rename', path: 'db/t.frm', to: 'db/u.frm', after: 3 },
+    { type: 'remove', path: 'gone', after: 3 },
+  ]);
 });

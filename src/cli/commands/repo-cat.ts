@@ -10,6 +10,7 @@ import type { CliContext } from '../context.js';
 import { addRepoOptions, openRepository, type RepoOptions } from '../repo-options.js';
 import { addStreamOutputOptions, sendToStdout, type StreamOutputOptions } from '../stream-output.js';
 import { parseCount } from '../units.js';
+import { addPhysicalCatOptions, type PhysicalCatFlags, runPhysicalCat, wantsPhysicalCat } from './snapshot-physical.js';
 
 interface CatOptions extends RepoOptions, StreamOutputOptions {
   verifyOnly?: boolean;
@@ -35,7 +36,9 @@ export const catCommand: CommandModule = {
       .option('--verify-only', 'read and verify everything, write nothing (a restore test)')
       .option('--concurrency <n>', 'chunks fetched and decrypted at once', '8')
       .option('--host <name>', 'with "latest": the newest snapshot of this host');
-    addStreamOutputOptions(addRepoOptions(command)).action(async (snapshot: string, path: string | undefined, options: CatOptions) => {
+    addPhysicalCatOptions(command);
+    addStreamOutputOptions(addRepoOptions(command)).action(async (snapshot: string, path: string | undefined, options: CatOptions & PhysicalCatFlags) => {
+      if (wantsPhysicalCat(options)) return runPhysicalCat(ctx, snapshot, path, options);
       const concurrency = parseCount(options.concurrency, '--concurrency', 1, 256);
       const opened = await openRepository(ctx, options, 'none');
       try {

@@ -8,6 +8,7 @@ import type { CliContext } from '../context.js';
 import { info } from '../log.js';
 import { addRepoOptions, openRepository, printJson, type RepoOptions } from '../repo-options.js';
 import { formatBytes, parseCount } from '../units.js';
+import { addPhysicalRestoreOptions, type PhysicalRestoreFlags, runPhysicalRestore, wantsPhysicalRestore } from './snapshot-physical.js';
 
 interface RestoreOptions extends RepoOptions {
   target?: string;
@@ -32,14 +33,16 @@ export const restoreCommand: CommandModule = {
           'SHA-256) before it appears under its name. SNAPSHOT:PATH restores only that subtree, re-rooted.',
       )
       .argument('<snapshot>', 'snapshot id prefix or "latest", optionally :PATH')
-      .requiredOption('-t, --target <dir>', 'directory to restore into (created if missing)')
+      .option('-t, --target <dir>', 'directory to restore into (created if missing); required unless --datadir/--pgdata')
       .option('-i, --include <path>', 'restore only this path (repeatable)', collect, [])
       .option('--overwrite', 'replace files that already exist in the target')
       .option('--concurrency <n>', 'chunks fetched and decrypted at once', '8')
       .option('--host <name>', 'with "latest": the newest snapshot of this host')
       .option('-v, --verbose', 'list each restored file on stderr')
       .option('--json', 'print a JSON summary');
-    addRepoOptions(command).action(async (snapshot: string, options: RestoreOptions) => {
+    addPhysicalRestoreOptions(command);
+    addRepoOptions(command).action(async (snapshot: string, options: RestoreOptions & PhysicalRestoreFlags) => {
+      if (wantsPhysicalRestore(options)) return runPhysicalRestore(ctx, snapshot, options);
       if (options.target === undefined) throw new UsageError('--target is required');
       const target = options.target;
       const concurrency = parseCount(options.concurrency, '--concurrency', 1, 256);

@@ -18,6 +18,7 @@ import { addRepoOptions, openRepository, printJson, type RepoOptions } from '../
 import { VERSION } from '../version.js';
 import { formatBytes, parseCount, parseSize } from '../units.js';
 import { parseCompression } from './repo-init.js';
+import { addPhysicalSnapshotOptions, type PhysicalSnapshotFlags, runPhysicalSnapshot, wantsPhysicalSnapshot } from './snapshot-physical.js';
 
 interface SnapshotOptions extends RepoOptions {
   stdin?: string;
@@ -79,7 +80,9 @@ export const snapshotCommand: CommandModule = {
       .option('--no-progress', 'never show progress')
       .option('-q, --quiet', 'print nothing but errors')
       .option('--json', 'print the summary as JSON on stdout');
-    addRepoOptions(command).action(async (paths: string[], options: SnapshotOptions) => {
+    addPhysicalSnapshotOptions(command);
+    addRepoOptions(command).action(async (paths: string[], options: SnapshotOptions & PhysicalSnapshotFlags) => {
+      if (wantsPhysicalSnapshot(options)) return runPhysicalSnapshot(ctx, paths, argvAfterDashes(command), options);
       await runSnapshot(ctx, command, paths, options);
     });
   },

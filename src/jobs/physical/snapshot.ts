@@ -1,0 +1,261 @@
+/**
+ * `snapshot --mariadb` / `snapshot --postgres` as library calls: run the engine's hot-backup tool, store
+ * each member file of its stream as a file of one snapshot (`/mariadb/...` or `/postgres/...`) with the
+ * backup's description in `/physical.json`, and commit only when the tool exited 0 and the stream was
+ * whole. An incremental (`incremental: true`) starts from the `to_lsn` of the newest physical snapshot
+ * of the same server taken from this host, whose id it records as its base.
+ */
+import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { type SafePath, toSafePath } from '../../entry.js';
+import { SluiceError } from '../../errors.js';
+import type { ContentWriter } from '../../repo/content/content-writer.js';
+import type { Repository } from '../../repo/repository.js';
+import { listSnapshots, type Snapshot } from '../../repo/snapshot/snapshots.js';
+import type { CryptoPool } from '../../repo/workers/crypto-pool.js';
+import { readTarEntries } from '../../container/tar/reader.js';
+import type { FileNode } from '../../repo/snapshot/tree.js';
+import type { XbstreamEdit } from '../../source/xbstream-demux.js';
+import { MemberArchiver } from './member-archiver.js';
+import { type Engine, encodeMetadata, mariadbMetadata, METADATA_FILE, type PhysicalMetadata, postgresMetadata, readMetadata } from './metadata.js';
+
+export interface SnapshotMeta {
+  time: Date;
+  host: string;
+  user: string;
+  tags: string[];
+  program: string;
+}
+
+export interface PhysicalSnapshotResult {
+  id: string;
+  snapshot: Snapshot;
+  metadata: PhysicalMetadata;
+  /** mariabackup: what waited for a consumer (memory peak, bytes spooled to disk). */
+  held?: { peakMemoryBytes: number; spooledBytes: number };
+}
+
+export interface MariadbSnapshotOptions {
+  connection: { host?: string; port?: number; user?: string; password?: string; socket?: string };
+  incremental?: boolean;
+  parallel?: number;
+  extraArgs?: readonly string[];
+  temporaryParent: string;
+  /** mariabackup's messages; removed after a success unless `keepLog`. */
+  logFile: string;
+  keepLog?: boolean;
+  program?: string;
+  memoryBytes?: number;
+  signal?: AbortSignal;
+  onFile?: (path: string) => void;
+  onWarning?: (message: string) => void;
+}
+
+export interface PostgresSnapshotOptions {
+  connection: { host?: string; port?: number; user?: string };
+  extraArgs?: readonly string[];
+  program?: string;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  onStderr?: (chunk: Uint8Array) => void;
+  onFile?: (path: string) => void;
+}
+
+/** Meta files are small; anything larger is not kept for the description. */
+const MAX_META_BYTES = 1 << 20;
+/** Member files stored at once (each holds at most a few chunk slots). */
+const MEMBERS_AT_ONCE = 4;
+
+export function serverKey(c: { host?: string; port?: number; socket?: string }, defaultPort: number): string {
+  if (c.socket !== undefined && c.host === undefined) return `socket:${c.socket}`;
+  return `${c.host ?? 'localhost'}:${c.port ?? defaultPort}`;
+}
+
+/** The newest physical snapshot of `engine` for `server` taken from `host`. */
+export async function newestOfServer(repo: Repository, pool: CryptoPool, engine: Engine, server: string, host: string): Promise<{ id: string; metadata: PhysicalMetadata } | undefined> {
+  const all = await listSnapshots(repo);
+  for (const ref of [...all].reverse()) {
+    if (ref.snapshot.host !== host) continue;
+    const metadata = await readMetadata(repo, pool, ref);
+    if (metadata?.engine === engine && metadata.server === server) return { id: ref.id, metadata };
+  }
+  return undefined;
+}
+
+/** Reads a member whole (a meta file) so its bytes can be both stored and parsed. */
+async function slurp(content: AsyncIterable<Uint8Array>, path: string): Promise<Uint8Array> {
+  const pieces: Uint8Array[] = [];
+  let size = 0;
+  for await (const piece of content) {
+    pieces.push(Uint8Array.from(piece));
+    size += piece.length;
+    if (size > MAX_META_BYTES) throw new SluiceError('E_META_SIZE', `the backup's ${path} is larger than ${MAX_META_BYTES} bytes: not a meta file`, { path });
+  }
+  return Buffer.concat(pieces);
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+async function commitWith(archiver: MemberArchiver, metadata: PhysicalMetadata, meta: SnapshotMeta, parent?: string): Promise<PhysicalSnapshotResult> {
+  await archiver.addFile(toSafePath(METADATA_FILE), { mode: 0o644, mtimeMs: meta.time.getTime() }, once(encodeMetadata(metadata)));
+  const { id, snapshot } = await archiver.commit({
+    time: meta.time.toISOString(),
+    host: meta.host,
+    user: meta.user,
+    tags: meta.tags,
+    paths: [`/${metadata.root}`, `/${METADATA_FILE}`],
+    streams: [],
+    ...(parent === undefined ? {} : { parent }),
+    program: meta.program,
+  });
+  return { id, snapshot, metadata };
+}
+
+export async function snapshotMariadb(repo: Repository, session: ContentWriter, meta: SnapshotMeta, options: MariadbSnapshotOptions): Promise<PhysicalSnapshotResult> {
+  const server = serverKey(options.connection, 3306);
+  let base: { id: string; metadata: PhysicalMetadata } | undefined;
+  if (options.incremental === true) {
+    base = await newestOfServer(repo, session.pool, 'mariadb', server, meta.host);
+    if (base === undefined) {
+      throw new SluiceError('E_NO_BASE', `--incremental: the repository has no physical snapshot of ${server} taken from ${meta.host} to start from; take a full one first`);
+    }
+    if (base.metadata.toLsn === undefined) throw new SluiceError('E_NO_BASE', `--incremental: snapshot ${base.id.slice(0, 8)} records no to_lsn`);
+  }
+  const extraArgs = [...(base === undefined ? [] : [`--incremental-lsn=${base.metadata.toLsn}`]), ...(options.extraArgs ?? [])];
+  const { isBackupMetaFile, mariabackupSource } = await import('../../source/mariabackup.js');
+  const edits: XbstreamEdit[] = [];
+  const source = mariabackupSource({
+    onEdit: (edit) => edits.push(edit),
+    connection: options.connection,
+    parallel: options.parallel ?? 1,
+    extraArgs,
+    temporaryParent: options.temporaryParent,
+    logFile: options.logFile,
+    ...(options.program === undefined ? {} : { program: options.program }),
+    ...(options.memoryBytes === undefined ? {} : { memoryBytes: options.memoryBytes }),
+    mtimeMs: meta.time.getTime(),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  const archiver = new MemberArchiver(repo, session);
+  const metaFiles = new Map<string, Uint8Array>();
+  let members = 0;
+  // Several members are stored at once: a file that stays open until the end of the stream (ib_logfile0
+  // when it starts early, under a write load) must not hold up the others, which would wait in spool files.
+  // They are listed at the end in stream order, with the remove/rename chunks (tables dropped or renamed
+  // during the backup) replayed where they came, as mbstream -x would apply them.
+  const stored: { path: SafePath; node: FileNode }[] = [];
+  const inFlight = new Set<Promise<unknown>>();
+  let failed: { err: unknown } | undefined;
+  try {
+    for await (const entry of source.entries) {
+      if (failed !== undefined) break;
+      const at = toSafePath(`mariadb/${entry.path}`);
+      const ordinal = members;
+      members += 1;
+      options.onFile?.(entry.path);
+      const storing = (async () => {
+        if (isBackupMetaFile(entry.path)) {
+          const bytes = await slurp(entry.content, entry.path);
+          metaFiles.set(entry.path, bytes);
+          stored[ordinal] = { path: at, node: await archiver.storeFile(at, entry, once(bytes)) };
+        } else {
+          stored[ordinal] = { path: at, node: await archiver.storeFile(at, entry, entry.content) };
+        }
+      })().catch((err: unknown) => {
+        failed ??= { err };
+      });
+      inFlight.add(storing);
+      void storing.finally(() => inFlight.delete(storing));
+      while (inFlight.size >= MEMBERS_AT_ONCE) await Promise.race(inFlight);
+    }
+  } finally {
+    await Promise.all(inFlight);
+  }
+  if (failed !== undefined) throw failed.err;
+  let next = 0;
+  const applyEdits = (upTo: number): void => {
+    for (; next < edits.length && (edits[next] as XbstreamEdit).after <= upTo; next++) {
+      const edit = edits[next] as XbstreamEdit;
+      const from = toSafePath(`mariadb/${edit.path}`);
+      const done = edit.type === 'remove' ? archiver.remove(from) : archiver.rename(from, toSafePath(`mariadb/${edit.to}`));
+      if (!done) options.onWarning?.(`mariabackup's ${edit.type} of ${edit.path} names nothing it sent`);
+    }
+  };
+  for (const [i, file] of stored.entries()) {
+    applyEdits(i);
+    archiver.placeFile(file.path, file.node);
+  }
+  applyEdits(Number.MAX_SAFE_INTEGER);
+  const metadata = mariadbMetadata(metaFiles, {
+    server,
+    tool: options.program ?? 'mariabackup',
+    members,
+    arguments: extraArgs,
+    ...(base === undefined ? {} : { base: base.id }),
+  });
+  if (base !== undefined && (metadata.backupType !== 'incremental' || metadata.fromLsn !== base.metadata.toLsn)) {
+    throw new SluiceError(
+      'E_NOT_INCREMENTAL',
+      `mariabackup was asked for an incremental from LSN ${base.metadata.toLsn} but wrote ${metadata.backupType} from ${metadata.fromLsn}; no snapshot was written`,
+    );
+  }
+  const result = { ...(await commitWith(archiver, metadata, meta, base?.id)), held: source.held() };
+  if (options.keepLog !== true) await rm(options.logFile, { force: true });
+  return result;
+}
+
+async function toolVersion(program: string): Promise<string | undefined> {
+  try {
+    const { stdout } = await promisify(execFile)(program, ['--version'], { timeout: 10_000 });
+    return stdout.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export async function snapshotPostgres(repo: Repository, session: ContentWriter, meta: SnapshotMeta, options: PostgresSnapshotOptions): Promise<PhysicalSnapshotResult> {
+  const { pgBasebackupStream } = await import('../../source/pg-basebackup.js');
+  const program = options.program ?? 'pg_basebackup';
+  const version = await toolVersion(program);
+  const bytes = pgBasebackupStream({
+    connection: options.connection,
+    ...(options.extraArgs === undefined ? {} : { extraArgs: options.extraArgs }),
+    program,
+    ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.onStderr === undefined ? {} : { onStderr: options.onStderr }),
+  });
+  const archiver = new MemberArchiver(repo, session);
+  const metaFiles = new Map<string, Uint8Array>();
+  const wanted = new Set(['backup_label', 'PG_VERSION', 'tablespace_map']);
+  let members = 0;
+  for await (const entry of readTarEntries(bytes, 'pg_basebackup output')) {
+    const at = toSafePath(`postgres/${entry.path}`) as SafePath;
+    members += 1;
+    if (entry.kind === 'dir') archiver.addDir(at, entry);
+    else if (entry.kind === 'symlink') archiver.addSymlink(at, entry, entry.target);
+    else {
+      options.onFile?.(entry.path);
+      const bytes = wanted.has(entry.path) ? await slurp(entry.content, entry.path) : undefined;
+      if (bytes !== undefined) metaFiles.set(entry.path, bytes);
+      await archiver.addFile(at, entry, bytes === undefined ? entry.content : once(bytes));
+    }
+  }
+  const metadata = postgresMetadata(metaFiles, {
+    server: serverKey(options.connection, 5432),
+    tool: 'pg_basebackup',
+    ...(version === undefined ? {} : { toolVersion: version }),
+    members,
+    arguments: [...(options.extraArgs ?? [])],
+  });
+  return commitWith(archiver, metadata, meta);
+}
+
+/** The default log file of a run (removed after a success). */
+export function defaultLogFile(parent: string, what: string): string {
+  return join(parent, `sluice-${what}-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}.log`);
+}
