@@ -32,6 +32,7 @@ export const commandGroups: CommandGroup[] = [
   { names: ['unlock'], load: async () => [(await import('./repo-unlock.js')).unlockCommand] },
   { names: ['find'], load: async () => [(await import('./repo-find.js')).findCommand] },
   { names: ['history'], load: async () => [(await import('./repo-history.js')).historyCommand] },
+  { names: ['ui'], load: async () => [(await import('./ui.js')).uiCommand] },
   { names: ['copy'], load: async () => [(await import('./repo-copy.js')).copyCommand] },
   { names: ['dump'], load: async () => [(await import('./dump.js')).dumpCommand] },
   { names: ['load'], load: async () => [(await import('./load.js')).loadCommand] },
