@@ -2,7 +2,9 @@
  * A repository with history, for `find`, `history` and the web UI: a mariabackup-like tree backed up twice
  * (a config edited, a table added in between) and a SQL dump stream on another host.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { ok } from '../helpers/cli.js';
 import { makeTree, pseudoRandomBytes } from '../helpers/tree.js';
@@ -14,6 +16,9 @@ export const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
 export const DUMP_SQL =
   '-- sluice test dump\nCREATE TABLE `orders` (\n  `id` INT NOT NULL PRIMARY KEY,\n  `note` VARCHAR(64)\n);\n' +
   "INSERT INTO `orders` VALUES (1, 'first'), (2, 'second');\nSELECT COUNT(*) FROM orders WHERE id > 1;\n";
+
+/** A 1×1 PNG. */
+export const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 
 export interface QueryFixture {
   r: TestRepo;
@@ -37,6 +42,9 @@ export async function queryFixture(t: TestContextLike): Promise<QueryFixture> {
     'etc/schema.sql': Buffer.from(DUMP_SQL),
     'notes/README.TXT': Buffer.from('read me\n'),
     [`notes/${HOSTILE_NAME}`]: Buffer.from('hostile name\n'),
+    'media/dot.png': PNG,
+    'media/dump.sql.gz': gzipSync(DUMP_SQL),
+    'media/dump.sql.zst': execFileSync('zstd', ['-q', '-c'], { input: DUMP_SQL }),
   };
   await makeTree(src, files);
   const snap = async (args: string[], input?: string): Promise<string> =>
