@@ -13,7 +13,6 @@ import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { ok } from '../helpers/cli.js';
 import { sha256 } from '../helpers/tree.js';
-import { tempDir } from '../helpers/tmp.js';
 import { HOSTILE_NAME, queryFixture } from '../repo/query-fixture.js';
 import { startUi } from './ui-server.js';
 
@@ -32,16 +31,19 @@ test('the web UI in chromium: timeline, browser, preview, stream, search, histor
   ok(await f.r.run(['snapshot', '--command', "db.sql=printf 'CREATE TABLE t (id INT);\\n'; echo 'dump: done' >&2", '--tag', 'dump', '--host', 'web1', '--time', '2026-12-02T02:00:00Z', '--no-progress']));
   const ui = await startUi(t, f.r);
   await mkdir(SHOTS, { recursive: true });
-  const profile = await tempDir(t, 'sluice-chromium-');
-  const browser = await chromium.launchPersistentContext(profile, {
+  // launch() gives the browser a fresh profile directory of its own, removed when it closes.
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    acceptDownloads: true,
-    viewport: { width: 1280, height: 800 },
   });
-  t.after(() => browser.close());
-  const page = browser.pages()[0] ?? (await browser.newPage());
+  t.after(async () => {
+    // A close that hangs (seen once on a loaded machine) must not hold the test run: kill the process.
+    const closed = await Promise.race([browser.close().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+    if (!closed) (browser as unknown as { process?: () => { kill(signal: string): void } | null }).process?.()?.kill('SIGKILL');
+  });
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
   const dialogs: string[] = [];
   page.on('dialog', (d) => {
     dialogs.push(d.message());
@@ -54,7 +56,7 @@ test('the web UI in chromium: timeline, browser, preview, stream, search, histor
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
   // Without the token: the page says so and the API refuses.
-  const stranger = await browser.newPage();
+  const stranger = await context.newPage();
   await stranger.goto(`${ui.base}/`);
   await stranger.locator('.no-token').waitFor();
   assert.equal(await stranger.evaluate(async () => (await fetch('/api/snapshots')).status), 401);
