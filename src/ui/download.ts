@@ -8,7 +8,7 @@ import type { Entry } from '../entry.js';
 import { toSafePath } from '../entry.js';
 import { writeTar } from '../container/tar/writer.js';
 import type { Repository } from '../repo/repository.js';
-import { readFile } from '../repo/snapshot/file-reader.js';
+import { readFile } from '../repo/snapshot/stored-file-reader.js';
 import type { DirNode, FileNode } from '../repo/snapshot/tree.js';
 import { walkTree } from '../repo/snapshot/walker.js';
 import type { CryptoPool } from '../repo/workers/crypto-pool.js';

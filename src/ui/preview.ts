@@ -6,7 +6,7 @@
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import type { Repository } from '../repo/repository.js';
-import { readFile } from '../repo/snapshot/file-reader.js';
+import { readFile } from '../repo/snapshot/stored-file-reader.js';
 import type { FileNode } from '../repo/snapshot/tree.js';
 import type { CryptoPool } from '../repo/workers/crypto-pool.js';
 import { createDecoder, type Layer } from '../transform/decode.js';

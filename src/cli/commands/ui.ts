@@ -10,7 +10,7 @@ import { startUiServer } from '../../ui/index.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { warn } from '../log.js';
-import { addRepoOptions, clientInfo, openStore, readPassword, repoLocation, type RepoOptions } from '../repo-options.js';
+import { addRepoOptions, openStore, readPassword, repoClientInfo, repoLocation, type RepoOptions } from '../repo-options.js';
 
 interface UiOptions extends RepoOptions {
   listen: string;
@@ -40,12 +40,12 @@ export const uiCommand: CommandModule = {
       const { host, port } = parseListen(options.listen);
       const store = await openStore(ctx, options);
       try {
-        if (!(await Repository.exists(store))) await Repository.open(store, '', clientInfo(ctx, options));
+        if (!(await Repository.exists(store))) await Repository.open(store, '', repoClientInfo(ctx, options));
         const password = await readPassword(ctx, options);
-        const repo = await Repository.open(store, password, clientInfo(ctx, options));
+        const repo = await Repository.open(store, password, repoClientInfo(ctx, options));
         const ui = await startUiServer({
           repo,
-          openUncached: () => Repository.open(store, password, clientInfo(ctx, { ...options, cache: false })),
+          openUncached: () => Repository.open(store, password, repoClientInfo(ctx, { ...options, cache: false })),
           location: repoLocation(ctx, options),
           host,
           port,
