@@ -123,7 +123,8 @@ const PATTERNS: readonly [Kind, RegExp][] = [
   ['import', /(?:^|[;}\s])import\s*(['"])(.+?)\1/g],
   ['export from', /(?:^|[;}\s])export\s+(?:type\s+)?[\w$*{}\s,]+?\s+from\s*(['"])(.+?)\1/g],
   ['import()', /\bimport\s*\(\s*(['"])(.+?)\1\s*\)/g],
-  ['worker URL', /\bnew\s+URL\s*\(\s*(['"])(.+?)\1\s*,\s*import\.meta\.url/g],
+  // a module URL (a worker's script); a URL of a data folder such as the built web page is not an import
+  ['worker URL', /\bnew\s+URL\s*\(\s*(['"])(.+?\.[cm]?[jt]s)\1\s*,\s*import\.meta\.url/g],
 ];
 
 function importsOf(file: string, text: string): Edge[] {
