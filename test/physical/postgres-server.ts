@@ -3,6 +3,7 @@
  * is constant) and a quiesced table, a workload that keeps writing, and a second postgres the test owns,
  * started on a restored data directory on its own port and stopped after the test.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chown, mkdir, stat, writeFile } from 'node:fs/promises';
@@ -128,4 +129,23 @@ export async function startPgTransfers(db: string): Promise<PgWorkload> {
       return committed;
     },
   };
+}
+
+/**
+ * Starts a postgres on a restored data directory and checks the copy: the quiesced table as before, and
+ * the transfer invariant of the workload (every transfer all or nothing, those before the backup in it).
+ */
+export async function checkRestoredCopy(t: TestContextLike, pgdata: string, runDir: string, db: string, expectedDigest: string): Promise<void> {
+  const port = await startPostgres(t, pgdata, runDir);
+  await withClient(
+    db,
+    async (c) => {
+      assert.equal(await quietDigest(c), expectedDigest, 'the quiesced table is identical');
+      const r = await c.query('SELECT (SELECT sum(amount) FROM acct_a) AS a, (SELECT sum(amount) FROM acct_b) AS b');
+      const row = r.rows[0] as { a: string; b: string };
+      assert.equal(Number(row.a) + Number(row.b), 2 * ACCOUNTS * START, 'transfers are all or nothing in the restored copy');
+      assert.ok(Number(row.a) < ACCOUNTS * START, 'transfers committed before the backup are in it');
+    },
+    port,
+  );
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ok, sh } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-import { ACCOUNTS, quietDigest, START, startPgTransfers, startPostgres, uniquePgDb, withClient } from './postgres-server.js';
+import { checkRestoredCopy, quietDigest, startPgTransfers, uniquePgDb, withClient } from './postgres-server.js';
 
 test('backup --postgres under a write load, restore-pgdata, and a second postgres starts on it with consistent data', async (t) => {
   const dir = await tempDir(t, 'sluice-pg-');
@@ -38,18 +38,7 @@ test('backup --postgres under a write load, restore-pgdata, and a second postgre
   const refused = await sh(`$SLUICE restore-pgdata base.tar --pgdata ${pgdata}`, { cwd: dir });
   assert.equal(refused.status, 2, 'a non-empty data directory is refused');
 
-  const port = await startPostgres(t, pgdata, join(dir, 'run'));
-  await withClient(
-    db,
-    async (c) => {
-      assert.equal(await quietDigest(c), expected, 'the quiesced table is identical');
-      const r = await c.query('SELECT (SELECT sum(amount) FROM acct_a) AS a, (SELECT sum(amount) FROM acct_b) AS b');
-      const row = r.rows[0] as { a: string; b: string };
-      assert.equal(Number(row.a) + Number(row.b), 2 * ACCOUNTS * START, 'transfers are all or nothing in the restored copy');
-      assert.ok(Number(row.a) < ACCOUNTS * START, 'transfers committed before the backup are in it');
-    },
-    port,
-  );
+  await checkRestoredCopy(t, pgdata, join(dir, 'run'), db, expected);
   const label = await readFile(join(pgdata, 'backup_label'), 'utf8').catch(() => '');
   // postgres renames backup_label once recovery is done; its start WAL location was in the tar
   assert.equal(label, '', 'recovery consumed backup_label');

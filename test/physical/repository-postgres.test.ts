@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ok, sh } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-import { ACCOUNTS, quietDigest, START, startPgTransfers, startPostgres, uniquePgDb, withClient } from './postgres-server.js';
+import { checkRestoredCopy, quietDigest, startPgTransfers, uniquePgDb, withClient } from './postgres-server.js';
 
 const REPO = '-r repo -p pw';
 
@@ -57,16 +57,5 @@ test('snapshot --postgres under a write load, restore --pgdata: a second postgre
   const wrongKind = await sh(`$SLUICE restore ${REPO} latest --datadir other --prepare`, { cwd: dir });
   assert.equal(wrongKind.status, 2, 'a PostgreSQL snapshot is not restored as a MariaDB datadir');
 
-  const port = await startPostgres(t, pgdata, join(dir, 'run'));
-  await withClient(
-    db,
-    async (c) => {
-      assert.equal(await quietDigest(c), expected, 'the quiesced table is identical');
-      const r = await c.query('SELECT (SELECT sum(amount) FROM acct_a) AS a, (SELECT sum(amount) FROM acct_b) AS b');
-      const row = r.rows[0] as { a: string; b: string };
-      assert.equal(Number(row.a) + Number(row.b), 2 * ACCOUNTS * START, 'transfers are all or nothing in the restored copy');
-      assert.ok(Number(row.a) < ACCOUNTS * START, 'transfers committed before the backup are in it');
-    },
-    port,
-  );
+  await checkRestoredCopy(t, pgdata, join(dir, 'run'), db, expected);
 });
