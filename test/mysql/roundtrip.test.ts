@@ -68,7 +68,9 @@ test("Debian's myloader loads our directory, and we load mydumper's", async (t) 
     const out = join(work, name);
     ok(await runSluice(['dump', ...CONN, '-B', db, '-o', out, '-G', '-R', '--quiet', '-t', '2', ...extra]), name);
     const target = `${db}_${name}`;
-    ok(await run('myloader', [...CONN, '-d', out, '-B', target, '-t', '2']), `myloader ${name}`);
+    // one myloader thread: this checks the format; myloader 0.10 does not retry the deadlocks its own
+    // threads can cause inserting neighbouring two-row chunks of one table (seen in CI)
+    ok(await run('myloader', [...CONN, '-d', out, '-B', target, '-t', '1']), `myloader ${name}`);
     assert.deepEqual(await checksums(target), source, `myloader loading ${name}`);
     assert.deepEqual(await objects(target), await objects(db));
   }

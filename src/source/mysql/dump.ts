@@ -92,13 +92,14 @@ interface Job {
   table: TableInfo;
   /** SQL condition for this range, or undefined for the whole table. */
   range?: string;
+  /** The range's place in key order: its file is `db.table.PART.sql` whichever thread dumps it first. */
+  part: number;
   weight: number;
 }
 
 class TableState {
   rows = 0;
   jobsLeft = 0;
-  nextPart = 0;
   constructor(readonly table: TableInfo) {}
 }
 
@@ -322,7 +323,7 @@ async function planJobs(s: Session, tables: TableInfo[], options: DumpOptions): 
           : 0;
     const weight = Math.max(t.dataBytes, 1);
     if (t.kind !== 'table' || t.chunkKey === undefined || perChunk <= 0 || t.estimatedRows <= perChunk) {
-      jobs.push({ table: t, weight });
+      jobs.push({ table: t, part: 0, weight });
       continue;
     }
     const key = quoteIdent(t.chunkKey);
@@ -332,7 +333,7 @@ async function planJobs(s: Session, tables: TableInfo[], options: DumpOptions): 
     const loText = rows[0]?.lo;
     const hiText = rows[0]?.hi;
     if (loText === null || loText === undefined || hiText === null || hiText === undefined) {
-      jobs.push({ table: t, weight });
+      jobs.push({ table: t, part: 0, weight });
       continue;
     }
     const lo = BigInt(text(loText));
@@ -341,7 +342,7 @@ async function planJobs(s: Session, tables: TableInfo[], options: DumpOptions): 
     const span = hi - lo + 1n;
     const step = span / BigInt(count) + (span % BigInt(count) === 0n ? 0n : 1n);
     if (count <= 1 || step <= 0n) {
-      jobs.push({ table: t, weight });
+      jobs.push({ table: t, part: 0, weight });
       continue;
     }
     for (let i = 0; i < count; i++) {
@@ -350,7 +351,7 @@ async function planJobs(s: Session, tables: TableInfo[], options: DumpOptions): 
       // The first range has no lower bound and the last none above, so rows outside [lo, hi] are kept too.
       // One BETWEEN costs the server less per row than two comparisons (integer keys: [a, b) = a..b-1).
       const range = i === 0 ? `${key} < ${b}` : i === count - 1 ? `${key} >= ${a}` : `${key} BETWEEN ${a} AND ${b - 1n}`;
-      jobs.push({ table: t, range, weight: weight / count });
+      jobs.push({ table: t, range, part: i, weight: weight / count });
       if (b > hi) break;
     }
   }
@@ -411,7 +412,7 @@ async function dumpJob(s: Session, job: Job, ctx: JobContext): Promise<void> {
   const flow = s.flow;
   const output: FormatterOutput = {
     write(buf, length, release) {
-      if (file === undefined) file = ctx.dir.open(dataFileName(t.db, t.name, st.nextPart++));
+      if (file === undefined) file = ctx.dir.open(dataFileName(t.db, t.name, job.part));
       const f = file;
       f.write(buf, length, release);
       ctx.progress.bytes += length;
