@@ -50,6 +50,41 @@ export async function write(res: ServerResponse, chunk: Uint8Array | string): Pr
   }
 }
 
+/** Text is sent in pieces of about this size: one write per entry costs more than the JSON itself. */
+const PIECE = 16 * 1024;
+
+/**
+ * A JSON object whose `key` is an array written element by element as `items` yields them, in pieces,
+ * waiting for the socket to drain: a 10,000-entry listing is never one string. A failure once the body
+ * has started cuts the connection, so the client gets unparseable JSON, never a complete-looking one.
+ */
+export async function sendJsonStream(res: ServerResponse, head: Record<string, unknown> | undefined, key: string, items: Iterable<unknown> | AsyncIterable<unknown>): Promise<void> {
+  const open = head === undefined ? '[' : `${JSON.stringify(head).slice(0, -1)}${Object.keys(head).length > 0 ? ',' : ''}${JSON.stringify(key)}:[`;
+  res.statusCode = 200;
+  apiHeaders(res, 'application/json; charset=utf-8');
+  let piece = open;
+  let first = true;
+  try {
+    for await (const item of items) {
+      piece += `${first ? '' : ','}${JSON.stringify(item)}`;
+      first = false;
+      if (piece.length >= PIECE) {
+        await write(res, piece);
+        piece = '';
+      }
+    }
+    await write(res, `${piece}]${head === undefined ? '' : '}'}`);
+    res.end();
+  } catch (err) {
+    res.destroy(err instanceof Error ? err : undefined);
+  }
+}
+
+/** A JSON array written element by element (see sendJsonStream). */
+export function sendJsonArray(res: ServerResponse, items: Iterable<unknown> | AsyncIterable<unknown>): Promise<void> {
+  return sendJsonStream(res, undefined, '', items);
+}
+
 /** One JSON object per line, as they come; an error after the first line is sent as a last `{"error"}` line. */
 export async function sendNdjson(res: ServerResponse, items: AsyncIterable<unknown>): Promise<void> {
   const it = items[Symbol.asyncIterator]();

@@ -14,17 +14,22 @@ export class ApiError extends Error {
   }
 }
 
-/** Takes the token out of the fragment (so it is not left in the address bar or history). */
-export async function startSession(): Promise<boolean> {
+/**
+ * Takes the token out of the fragment (so it is not left in the address bar or history) and trades it for
+ * the cookie. Returns undefined without a token; else the page can load at once (its requests carry the
+ * header) while `cookie` settles: it is sent before any other request, and only images and downloads,
+ * asked for after a later answer, need it.
+ */
+export function startSession(): { cookie: Promise<boolean> } | undefined {
   const m = /^#token=([A-Za-z0-9_-]+)/.exec(location.hash);
   if (m !== null) {
     token = m[1] as string;
     sessionStorage.setItem(KEY, token);
     history.replaceState(null, '', `${location.pathname}#/`);
   }
-  if (token === null) return false;
-  const res = await fetch('/api/session', { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
-  return res.ok;
+  if (token === null) return undefined;
+  const cookie = fetch('/api/session', { method: 'POST', headers: { Authorization: `Bearer ${token}` } }).then((res) => res.ok);
+  return { cookie };
 }
 
 function headers(): HeadersInit {

@@ -49,16 +49,17 @@ function Page() {
   );
 }
 
+const session = startSession();
+
 function App() {
-  const [session, setSession] = useState<'starting' | 'ok' | 'refused'>('starting');
+  const [state, setState] = useState<'ok' | 'refused'>(session === undefined ? 'refused' : 'ok');
   useEffect(() => {
-    startSession().then(
-      (ok) => setSession(ok ? 'ok' : 'refused'),
-      () => setSession('refused'),
+    session?.cookie.then(
+      (ok) => ok || setState('refused'),
+      () => setState('refused'),
     );
   }, []);
-  if (session === 'starting') return <p class="muted">connecting…</p>;
-  if (session === 'refused') return <p class="error no-token">This page needs the URL that `sluice ui` printed (it carries the access token).</p>;
+  if (state === 'refused') return <p class="error no-token">This page needs the URL that `sluice ui` printed (it carries the access token).</p>;
   return <Page />;
 }
 

@@ -1,9 +1,10 @@
 /** One directory of a snapshot: breadcrumbs, sortable columns, metadata, download as tar. */
-import { useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { downloadUrl, getJson, type NodeInfo, query, type TreeListing } from '../api';
 import { bytes, mode, owner, time } from '../format';
 import { href } from '../route';
 import { useLoad } from '../parts/use-load';
+import { VirtualTable } from '../parts/virtual-rows';
 
 type SortKey = 'name' | 'kind' | 'size' | 'mtime';
 
@@ -36,56 +37,62 @@ export function entryLink(snapshot: string, n: { kind: string; path: string }): 
 export function Browser({ snapshot, path }: { snapshot: string; path: string }) {
   const [loaded] = useLoad(() => getJson<TreeListing>(`/api/tree?${query({ snapshot, path })}`), [snapshot, path]);
   const [sort, setSort] = useState<{ key: SortKey; down: boolean }>({ key: 'name', down: false });
+  const listed = loaded.state === 'ok' ? loaded.value.entries : undefined;
+  const entries = useMemo(() => (listed === undefined ? [] : [...listed].sort((a, b) => (sort.down ? -1 : 1) * compare(a, b, sort.key))), [listed, sort.key, sort.down]);
   if (loaded.state === 'loading') return <p class="muted">loading…</p>;
   if (loaded.state === 'error') return <p class="error">{loaded.error}</p>;
   const t = loaded.value;
-  const entries = [...t.entries].sort((a, b) => (sort.down ? -1 : 1) * compare(a, b, sort.key));
   const header = (key: SortKey, label: string, cls = '') => (
     <th class={`sortable ${cls}`} data-sort={key} aria-sort={sort.key === key ? (sort.down ? 'descending' : 'ascending') : 'none'} onClick={() => setSort({ key, down: sort.key === key ? !sort.down : false })}>
       {label}
       {sort.key === key ? (sort.down ? ' ▼' : ' ▲') : ''}
     </th>
   );
+  const row = (i: number) => {
+    const n = entries[i] as NodeInfo;
+    return (
+      <tr key={n.name} class="row" data-name={n.name}>
+        <td class="name" title={n.target === undefined ? n.name : `${n.name} → ${n.target}`}>
+          <a href={entryLink(t.snapshot.id, n)}>
+            {n.name}
+            {n.kind === 'dir' ? '/' : ''}
+          </a>
+          {n.target !== undefined && <span class="muted"> → {n.target}</span>}
+        </td>
+        <td class="kind">{n.kind}</td>
+        <td class="num size">{bytes(n.size)}</td>
+        <td class="mono mode">{mode(n.type, n.mode)}</td>
+        <td class="mono owner">{owner(n.uid, n.gid)}</td>
+        <td class="mtime">{time(n.mtime)}</td>
+      </tr>
+    );
+  };
   return (
     <section>
       <h2>Browse</h2>
       <Breadcrumbs snapshot={t.snapshot.id} path={t.path} />
       <p class="muted">
-        snapshot {t.snapshot.short_id} of {t.snapshot.host}, {time(t.snapshot.time)} · {entries.length} entries ·{' '}
+        snapshot {t.snapshot.short_id} of {t.snapshot.host}, {time(t.snapshot.time)} · <span class="count">{entries.length} entries</span> ·{' '}
         <a class="button" href={downloadUrl(t.snapshot.id, t.path)} download>
           download {t.path === '/' ? 'snapshot' : 'directory'} as tar
         </a>
       </p>
-      <table class="list browser">
-        <thead>
+      <VirtualTable
+        class="browser"
+        columns={6}
+        count={entries.length}
+        row={row}
+        head={
           <tr>
-            {header('name', 'name')}
-            {header('kind', 'kind')}
-            {header('size', 'size', 'num')}
-            <th>mode</th>
-            <th>owner</th>
-            {header('mtime', 'modified')}
+            {header('name', 'name', 'name')}
+            {header('kind', 'kind', 'kind')}
+            {header('size', 'size', 'num size')}
+            <th class="mode">mode</th>
+            <th class="owner">owner</th>
+            {header('mtime', 'modified', 'mtime')}
           </tr>
-        </thead>
-        <tbody>
-          {entries.map((n) => (
-            <tr key={n.name} data-name={n.name}>
-              <td class="name">
-                <a href={entryLink(t.snapshot.id, n)}>
-                  {n.name}
-                  {n.kind === 'dir' ? '/' : ''}
-                </a>
-                {n.target !== undefined && <span class="muted"> → {n.target}</span>}
-              </td>
-              <td>{n.kind}</td>
-              <td class="num">{bytes(n.size)}</td>
-              <td class="mono">{mode(n.type, n.mode)}</td>
-              <td class="mono">{owner(n.uid, n.gid)}</td>
-              <td>{time(n.mtime)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        }
+      />
     </section>
   );
 }

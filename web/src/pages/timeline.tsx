@@ -4,6 +4,7 @@ import { getJson, type SnapshotInfo } from '../api';
 import { bytes, time } from '../format';
 import { href } from '../route';
 import { useLoad } from '../parts/use-load';
+import { VirtualTable } from '../parts/virtual-rows';
 
 export function Timeline() {
   const [loaded] = useLoad(() => getJson<SnapshotInfo[]>('/api/snapshots'), []);
@@ -41,54 +42,56 @@ export function Timeline() {
           {shown.length} of {all.length} snapshots
         </span>
       </div>
-      <table class="list timeline">
-        <thead>
+      <VirtualTable
+        class="timeline"
+        columns={8}
+        count={shown.length}
+        head={
           <tr>
-            <th>time</th>
-            <th>id</th>
-            <th>host</th>
-            <th>tags</th>
-            <th class="num">size</th>
-            <th class="num">added</th>
-            <th>paths and streams</th>
-            <th />
+            <th class="time">time</th>
+            <th class="id">id</th>
+            <th class="host">host</th>
+            <th class="tags">tags</th>
+            <th class="num size">size</th>
+            <th class="num added">added</th>
+            <th class="paths">paths and streams</th>
+            <th class="diff" />
           </tr>
-        </thead>
-        <tbody>
-          {shown.map((s, i) => {
-            const older = shown[i + 1];
-            return (
-              <tr key={s.id} data-snapshot={s.id}>
-                <td>{time(s.time)}</td>
-                <td>
-                  <a class="snapshot-link" href={href('browse', { snapshot: s.id })}>
-                    {s.short_id}
-                  </a>
-                </td>
-                <td>{s.host}</td>
-                <td>
-                  {s.tags.map((t) => (
-                    <span class="tag">{t}</span>
-                  ))}
-                </td>
-                <td class="num">{bytes(s.summary.bytes)}</td>
-                <td class="num">{bytes(s.summary.newBytes)}</td>
-                <td class="paths">
-                  {s.paths.map((p) => (
-                    <div>{p}</div>
-                  ))}
-                  {s.streams.map((p) => (
-                    <div>
-                      <a href={href('file', { snapshot: s.id, path: `/${p}` })}>{p}</a> <span class="muted">(stream)</span>
-                    </div>
-                  ))}
-                </td>
-                <td>{older !== undefined && <a href={href('diff', { from: older.id, to: s.id })}>diff with previous</a>}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+        }
+        row={(i) => {
+          const s = shown[i] as SnapshotInfo;
+          const older = shown[i + 1];
+          return (
+            <tr key={s.id} class="row" data-snapshot={s.id}>
+              <td>{time(s.time)}</td>
+              <td>
+                <a class="snapshot-link" href={href('browse', { snapshot: s.id })}>
+                  {s.short_id}
+                </a>
+              </td>
+              <td>{s.host}</td>
+              <td title={s.tags.join(', ')}>
+                {s.tags.map((t) => (
+                  <span class="tag">{t}</span>
+                ))}
+              </td>
+              <td class="num">{bytes(s.summary.bytes)}</td>
+              <td class="num">{bytes(s.summary.newBytes)}</td>
+              <td class="paths" title={[...s.paths, ...s.streams.map((p) => `${p} (stream)`)].join('\n')}>
+                {s.paths.map((p) => (
+                  <span class="path">{p}</span>
+                ))}
+                {s.streams.map((p) => (
+                  <span class="path">
+                    <a href={href('file', { snapshot: s.id, path: `/${p}` })}>{p}</a> <span class="muted">(stream)</span>
+                  </span>
+                ))}
+              </td>
+              <td>{older !== undefined && <a href={href('diff', { from: older.id, to: s.id })}>diff with previous</a>}</td>
+            </tr>
+          );
+        }}
+      />
     </section>
   );
 }
