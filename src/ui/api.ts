@@ -52,15 +52,22 @@ export class Api {
   constructor(private readonly c: ApiContext) {}
 
   /** Every snapshot, oldest first; index objects written since the last call are loaded too. */
-  async snapshots(): Promise<SnapshotRef[]> {
+  async snapshots(): Promise<readonly SnapshotRef[]> {
     const { repo } = this.c;
     const ids = new Set<string>();
     for await (const info of repo.store.list(Names.snapshotsPrefix)) {
       const id = idFromName(info.name, Names.snapshotsPrefix);
       if (id !== undefined) ids.add(id);
     }
-    for (const id of this.#snapshots.keys()) if (!ids.has(id)) this.#snapshots.delete(id);
+    let forgotten = 0;
+    for (const id of this.#snapshots.keys()) {
+      if (!ids.has(id)) {
+        this.#snapshots.delete(id);
+        forgotten += 1;
+      }
+    }
     const unread = [...ids].filter((id) => !this.#snapshots.has(id));
+    if (this.#listed !== undefined && unread.length === 0 && forgotten === 0) return this.#listed;
     await forEachLimit(unread, LOAD_CONCURRENCY, async (id) => {
       this.#snapshots.set(id, await loadSnapshot(repo, id));
     });
@@ -155,7 +162,7 @@ export class Api {
       }
       case 'GET /api/snapshots': {
         const q = this.query(p);
-        const all = (await this.snapshots()).reverse();
+        const all = [...(await this.snapshots())].reverse();
         const out = all.filter((r) => (q.host === undefined || r.snapshot.host === q.host) && (q.tags ?? []).every((t) => r.snapshot.tags.includes(t)));
         return sendJsonArray(res, each(out, snapshotJson));
       }

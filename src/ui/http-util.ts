@@ -76,7 +76,9 @@ export async function sendJsonStream(res: ServerResponse, head: Record<string, u
     await write(res, `${piece}]${head === undefined ? '' : '}'}`);
     res.end();
   } catch (err) {
-    res.destroy(err instanceof Error ? err : undefined);
+    // Nothing sent yet: the caller answers with the error instead.
+    if (!res.headersSent) throw err;
+    res.destroy();
   }
 }
 

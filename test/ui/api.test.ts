@@ -83,6 +83,8 @@ test('the web UI API: token, Host, traversal, hostile names, previews, downloads
   const hostileRes = await get(`/api/tree?snapshot=${second}&path=${encodeURIComponent(`${f.src}/notes`)}`);
   assert.match(hostileRes.headers.get('content-type') ?? '', /^application\/json/);
   assert.equal(hostileRes.headers.get('x-content-type-options'), 'nosniff');
+  assert.equal(hostileRes.headers.get('content-length'), null, 'a listing is streamed, not measured whole first');
+  assert.equal(hostileRes.headers.get('transfer-encoding'), 'chunked');
 
   // Metadata of a stream: its command, exit status and digest.
   const dump = await getJson<{ kind: string; size: number; sha256: string; stream: { source: string } }>(`/api/node?snapshot=${third}&path=dump.sql`);

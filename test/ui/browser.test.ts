@@ -6,13 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { type TestContext, test } from 'node:test';
+import { type Browser, chromium } from 'playwright-core';
 import { ok } from '../helpers/cli.js';
 import { sha256 } from '../helpers/tree.js';
+import { testRepo } from '../repo/helpers.js';
 import { HOSTILE_NAME, queryFixture } from '../repo/query-fixture.js';
 import { startUi } from './ui-server.js';
 
@@ -20,6 +21,21 @@ const CHROMIUM = '/usr/bin/chromium';
 const haveBrowser = existsSync(CHROMIUM);
 const required = process.env.SLUICE_REQUIRE_BROWSER === '1';
 const SHOTS = process.env.SLUICE_SCREENSHOT_DIR ?? join(tmpdir(), 'sluice-ui-screenshots');
+
+/** Chromium with a fresh profile directory of its own (launch() removes it when the browser closes). */
+async function launch(t: TestContext): Promise<Browser> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  t.after(async () => {
+    // A close that hangs (seen once on a loaded machine) must not hold the test run: kill the process.
+    const closed = await Promise.race([browser.close().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+    if (!closed) (browser as unknown as { process?: () => { kill(signal: string): void } | null }).process?.()?.kill('SIGKILL');
+  });
+  return browser;
+}
 
 test('chromium is there when the browser tests are required', { skip: !required && 'SLUICE_REQUIRE_BROWSER is not set' }, () => {
   assert.ok(haveBrowser, `${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)`);
@@ -31,17 +47,7 @@ test('the web UI in chromium: timeline, browser, preview, stream, search, histor
   ok(await f.r.run(['snapshot', '--command', "db.sql=printf 'CREATE TABLE t (id INT);\\n'; echo 'dump: done' >&2", '--tag', 'dump', '--host', 'web1', '--time', '2026-12-02T02:00:00Z', '--no-progress']));
   const ui = await startUi(t, f.r);
   await mkdir(SHOTS, { recursive: true });
-  // launch() gives the browser a fresh profile directory of its own, removed when it closes.
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  t.after(async () => {
-    // A close that hangs (seen once on a loaded machine) must not hold the test run: kill the process.
-    const closed = await Promise.race([browser.close().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
-    if (!closed) (browser as unknown as { process?: () => { kill(signal: string): void } | null }).process?.()?.kill('SIGKILL');
-  });
+  const browser = await launch(t);
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   const dialogs: string[] = [];
@@ -171,4 +177,43 @@ test('the web UI in chromium: timeline, browser, preview, stream, search, histor
 
   assert.deepEqual(dialogs, [], 'no dialog fired');
   assert.deepEqual(external, [], 'nothing was fetched from anywhere but sluice ui');
+});
+
+test('a directory of 10,000 entries: only the rows in view are drawn, scrolling reaches the last one', { skip: !haveBrowser && !required && `${CHROMIUM} is not installed`, timeout: 300_000 }, async (t) => {
+  const r = await testRepo(t);
+  const big = join(r.dir, 'big');
+  await mkdir(big);
+  const name = (i: number) => `entry-${String(i).padStart(5, '0')}.txt`;
+  for (let i = 0; i < 10_000; i += 1000) await Promise.all(Array.from({ length: 1000 }, (_, j) => writeFile(join(big, name(i + j)), `${i + j}\n`)));
+  const id = (JSON.parse(ok(await r.run(['snapshot', big, '--json', '--no-progress'])).stdout.toString()) as { id: string }).id;
+  const ui = await startUi(t, r);
+  const browser = await launch(t);
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  await page.goto(ui.url);
+  await page.locator('table.timeline tbody tr.row').first().waitFor();
+  await page.goto(`${ui.base}/#/browse?snapshot=${id}&path=${encodeURIComponent(big)}`);
+  const rows = page.locator('table.browser tbody tr.row');
+  await page.locator(`table.browser tr[data-name="${name(0)}"]`).waitFor();
+  assert.equal(await page.locator('.count').textContent(), '10000 entries');
+  const drawn = await rows.count();
+  assert.ok(drawn > 10 && drawn < 200, `rows drawn: ${drawn}`);
+  await page.locator('.scroller').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+  const last = page.locator(`table.browser tr[data-name="${name(9999)}"]`);
+  await last.waitFor({ state: 'visible' });
+  assert.equal(await page.locator(`table.browser tr[data-name="${name(0)}"]`).count(), 0, 'rows scrolled out of view are dropped');
+  assert.ok((await rows.count()) < 200);
+  await mkdir(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, 'browser-10000.png') });
+  // The middle of the list is reached too (each row sits where its place in the list says).
+  await page.locator('.scroller').evaluate((el) => el.scrollTo(0, el.scrollHeight / 2));
+  await page.locator(`table.browser tr[data-name="${name(5000)}"]`).waitFor({ state: 'visible' });
+  await page.locator('.scroller').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+  await last.locator('a').click();
+  await page.locator('h2.file-name', { hasText: name(9999) }).waitFor();
+  await page.locator('pre.code', { hasText: '9999' }).waitFor();
+  // Sorted by name, descending: the last entry comes first.
+  await page.goBack();
+  await page.locator('th[data-sort=name]').click();
+  await page.locator(`table.browser tbody tr.row >> nth=0`).waitFor();
+  assert.equal(await rows.first().getAttribute('data-name'), name(9999));
 });
