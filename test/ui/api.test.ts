@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { run } from '../helpers/cli.js';
 import { describeTree, sha256 } from '../helpers/tree.js';
 import { DUMP_SQL, HOSTILE_NAME, PNG, queryFixture } from '../repo/query-fixture.js';
@@ -23,6 +24,13 @@ function rawGet(port: number, path: string, headers: Record<string, string>): Pr
     req.end();
   });
 }
+
+test('the built page is found next to the module, as in an installed package (dist/src/ui → dist/web)', async () => {
+  const { DEFAULT_WEB_DIR, loadStaticFiles } = await import('../../src/ui/static-files.js');
+  assert.equal(DEFAULT_WEB_DIR, fileURLToPath(new URL('../../web/', import.meta.url)));
+  const files = await loadStaticFiles(DEFAULT_WEB_DIR);
+  assert.match(files.get('/index.html')?.body.toString() ?? '', /<script type="module" crossorigin src="\/assets\/index-[\w-]+\.js">/);
+});
 
 const ndjson = (text: string) => text.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
 
