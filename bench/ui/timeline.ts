@@ -4,7 +4,7 @@
  * listing: first byte and whole) and, in Debian's chromium through playwright-core, how long the timeline
  * and the directory view take to show their first and their last row (the directory scrolled to its end).
  *
- *   node dist/bench/ui/timeline.js [--snapshots 1000] [--entries 10000] [--runs 3] [--keep DIR]
+ *   node dist/bench/ui/timeline.js [--snapshots 1000] [--entries 10000] [--runs 3] [--keep DIR] [--screenshots DIR]
  *
  * The repository is built in this process through the library (one worker pool for every snapshot), so a
  * thousand snapshots take seconds, not a thousand process starts. `--keep DIR` builds it there once and
@@ -32,10 +32,11 @@ interface Args {
   entries: number;
   runs: number;
   keep: string | undefined;
+  screenshots: string | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { snapshots: 1000, entries: 10_000, runs: 3, keep: undefined };
+  const args: Args = { snapshots: 1000, entries: 10_000, runs: 3, keep: undefined, screenshots: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => argv[++i] ?? '';
@@ -43,6 +44,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--entries') args.entries = Number(next());
     else if (a === '--runs') args.runs = Number(next());
     else if (a === '--keep') args.keep = next();
+    else if (a === '--screenshots') args.screenshots = next();
     else throw new Error(`unknown argument ${a} (see the comment at the top of bench/ui/timeline.ts)`);
   }
   return args;
@@ -193,6 +195,12 @@ async function main(): Promise<void> {
       dir.last.push(d.last);
     }
     const rows = await page.locator('table.browser tbody tr.row').count();
+    if (args.screenshots !== undefined) {
+      await mkdir(args.screenshots, { recursive: true });
+      await page.goto(`${ui.base}/#/timeline`);
+      await page.locator('table.timeline tbody tr.row').first().waitFor();
+      await page.screenshot({ path: join(args.screenshots, `timeline-${snaps.length}.png`) });
+    }
     const mem = rssOf(ui.child.pid as number);
     console.log(`sluice ui, ${snaps.length} snapshots, a directory of ${args.entries} entries (node ${process.version}, load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} CPUs)`);
     console.log(`  GET /api/snapshots, first (reads ${snaps.length} snapshot objects): ${cold.total.toFixed(3)} s, ${(cold.bytes / 1024).toFixed(0)} KiB`);
