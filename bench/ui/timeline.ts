@@ -4,19 +4,25 @@
  * listing: first byte and whole) and, in Debian's chromium through playwright-core, how long the timeline
  * and the directory view take to show their first and their last row (the directory scrolled to its end).
  *
- *   node dist/bench/ui/timeline.js [--snapshots 1000] [--entries 10000] [--runs 3] [--keep DIR] [--screenshots DIR]
+ *   node dist/bench/ui/timeline.js [--snapshots 1000] [--entries 10000] [--runs 3] [--keep DIR] [--screenshots DIR] [--s3]
+ *
+ * `--s3` puts the repository on the S3 server of S3_ENDPOINT (`source /tmp/s3-server-7480/s3.env`), in a
+ * bucket of its own, removed at the end unless `--keep` is given.
  *
  * The repository is built in this process through the library (one worker pool for every snapshot), so a
  * thousand snapshots take seconds, not a thousand process starts. `--keep DIR` builds it there once and
  * reuses it on later runs.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
+import { DeleteBucketCommand } from '@aws-sdk/client-s3';
+import { parseS3Location, S3Store } from '../../src/repo/storage/s3.js';
 import { initRepository } from '../../src/jobs/repository/init.js';
 import { openRepository } from '../../src/jobs/repository/open.js';
 import { prestartSnapshotWorkers, snapshot } from '../../src/jobs/repository/snapshot.js';
@@ -33,10 +39,11 @@ interface Args {
   runs: number;
   keep: string | undefined;
   screenshots: string | undefined;
+  s3: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { snapshots: 1000, entries: 10_000, runs: 3, keep: undefined, screenshots: undefined };
+  const args: Args = { snapshots: 1000, entries: 10_000, runs: 3, keep: undefined, screenshots: undefined, s3: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => argv[++i] ?? '';
@@ -45,6 +52,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--runs') args.runs = Number(next());
     else if (a === '--keep') args.keep = next();
     else if (a === '--screenshots') args.screenshots = next();
+    else if (a === '--s3') args.s3 = true;
     else throw new Error(`unknown argument ${a} (see the comment at the top of bench/ui/timeline.ts)`);
   }
   return args;
@@ -54,7 +62,9 @@ const entryName = (i: number) => `file-${String(i).padStart(5, '0')}.dat`;
 
 /** The repository: snapshot 0 holds the big directory and a stream, the others a stream each. */
 async function build(work: string, args: Args): Promise<{ repo: string; big: string }> {
-  const repo = join(work, 'repo');
+  const endpoint = process.env.S3_ENDPOINT;
+  if (args.s3 && endpoint === undefined) throw new Error('--s3: S3_ENDPOINT is not set (source the s3.env of .ci/s3/start-s3-server.sh)');
+  const repo = args.s3 ? `s3:${endpoint}/sluice-ui-bench-${randomBytes(4).toString('hex')}/repo` : join(work, 'repo');
   const src = join(work, 'src');
   const bigDir = join(src, 'big');
   const marker = join(work, 'built.json');
@@ -131,6 +141,20 @@ async function timeGet(ui: Ui, path: string): Promise<{ first: number; total: nu
   return { first: first / 1000, total: (performance.now() - t0) / 1000, bytes };
 }
 
+/** Empties and deletes the bench's bucket. */
+async function removeBucket(location: string): Promise<void> {
+  const { bucket, endpoint } = parseS3Location(location);
+  const store = new S3Store({ ...(endpoint === undefined ? {} : { endpoint }), bucket, prefix: '' });
+  try {
+    const names: string[] = [];
+    for await (const info of store.list('')) names.push(info.name);
+    await store.deleteMany(names);
+    await store.client.send(new DeleteBucketCommand({ Bucket: bucket }));
+  } finally {
+    store.destroy();
+  }
+}
+
 /** The server's resident memory now and at its peak, MiB. */
 function rssOf(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -202,7 +226,7 @@ async function main(): Promise<void> {
       await page.screenshot({ path: join(args.screenshots, `timeline-${snaps.length}.png`) });
     }
     const mem = rssOf(ui.child.pid as number);
-    console.log(`sluice ui, ${snaps.length} snapshots, a directory of ${args.entries} entries (node ${process.version}, load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} CPUs)`);
+    console.log(`sluice ui on ${repo.startsWith('s3:') ? 'S3' : 'a local directory'}, ${snaps.length} snapshots, a directory of ${args.entries} entries (node ${process.version}, load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} CPUs)`);
     console.log(`  GET /api/snapshots, first (reads ${snaps.length} snapshot objects): ${cold.total.toFixed(3)} s, ${(cold.bytes / 1024).toFixed(0)} KiB`);
     console.log(`  GET /api/snapshots, again: ${fmt(warm)}`);
     console.log(`  GET /api/tree of ${args.entries} entries: first byte ${fmt(treeFirst)}, whole ${fmt(treeTotal)}, ${(treeBytes / 1024).toFixed(0)} KiB`);
@@ -213,7 +237,10 @@ async function main(): Promise<void> {
     await browser.close();
     ui.child.kill('SIGINT');
     await rm(cacheDir, { recursive: true, force: true });
-    if (args.keep === undefined) await rm(work, { recursive: true, force: true });
+    if (args.keep === undefined) {
+      await rm(work, { recursive: true, force: true });
+      if (repo.startsWith('s3:')) await removeBucket(repo);
+    }
   }
 }
 
