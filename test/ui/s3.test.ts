@@ -84,7 +84,7 @@ if (server === undefined) {
     assert.ok(cold.some((n) => n.startsWith('snapshots/')) && cold.some((n) => n.startsWith('index/')) && cold.some((n) => n.startsWith('data/')), JSON.stringify(cold));
 
     // sluice ui on the S3 repository: the API with the token.
-    const ui = await startUi(t, r);
+    const ui = await startUi(t, r, ['--repo', repo]);
     const auth = { Authorization: `Bearer ${ui.token}` };
     const get = async (path: string) => {
       const res = await fetch(`${ui.base}${path}`, { headers: auth });
