@@ -185,6 +185,9 @@ test('the web UI API: token, Host, traversal, hostile names, previews, downloads
   // A snapshot made while the UI runs shows up, its trees readable (the index is refreshed).
   const more = await f.r.run(['snapshot', '--stdin', 'later.sql', '--json', '--no-progress'], { input: 'SELECT 1;\n' });
   assert.equal(more.status, 0, more.stderr);
+  // Named by id before any listing: the API lists the repository again when the id is new to it.
+  const moreId = (JSON.parse(more.stdout.toString()) as { id: string }).id;
+  assert.equal((await getJson<{ size: number }>(`/api/node?snapshot=${moreId.slice(0, 8)}&path=later.sql`)).size, 'SELECT 1;\n'.length);
   assert.equal((await getJson<unknown[]>('/api/snapshots')).length, 4);
   assert.equal((await getJson<{ data: string }>('/api/preview?snapshot=latest&path=later.sql')).data, 'SELECT 1;\n');
 
