@@ -3,7 +3,6 @@
  * `mbstream -x` (or tar) reads, made from the files as stored (each verified as it is read).
  */
 import { tmpdir } from 'node:os';
-import { writeTar } from '../../container/tar/writer.js';
 import { writeXbstream } from '../../container/xbstream/writer.js';
 import { type Entry, toSafePath } from '../../entry.js';
 import { UsageError } from '../../errors.js';
@@ -31,7 +30,10 @@ export async function* memberEntries(repo: Repository, pool: CryptoPool, root: T
 
 export function emitStream(entries: AsyncIterable<Entry>, format: 'xbstream' | 'tar', onSkip?: (path: string, why: string) => void): AsyncIterable<Uint8Array> {
   if (format === 'xbstream') return writeXbstream(entries, { ...(onSkip === undefined ? {} : { onSkip: (path, kind) => onSkip(path, kind) }) });
-  return writeTar(entries, { spoolDirectory: tmpdir() });
+  return (async function* () {
+    const { writeTar } = await import('../../container/tar/writer.js'); // `tar` costs start-up: loaded only for tar
+    yield* writeTar(entries, { spoolDirectory: tmpdir() });
+  })();
 }
 
 export interface CatPhysicalOptions extends StreamOutput {

@@ -15,7 +15,6 @@ import { ContentWriter, prestartPool } from '../../repo/content/content-writer.j
 import type { Repository } from '../../repo/repository.js';
 import { listSnapshots, type Snapshot } from '../../repo/snapshot/snapshots.js';
 import type { CryptoPool } from '../../repo/workers/crypto-pool.js';
-import { readTarEntries } from '../../container/tar/reader.js';
 import type { FileNode } from '../../repo/snapshot/tree.js';
 import type { XbstreamEdit } from '../../source/xbstream-demux.js';
 import { defaultUploads } from '../repository/uploads.js';
@@ -230,6 +229,7 @@ async function toolVersion(program: string): Promise<string | undefined> {
 
 export async function snapshotPostgres(repo: Repository, session: ContentWriter, meta: SnapshotMeta, options: PostgresSnapshotOptions): Promise<PhysicalSnapshotResult> {
   const { pgBasebackupStream } = await import('../../source/pg-basebackup.js');
+  const { readTarEntries } = await import('../../container/tar/reader.js');
   const program = options.program ?? 'pg_basebackup';
   const version = await toolVersion(program);
   const bytes = pgBasebackupStream({
