@@ -5,6 +5,7 @@
  * per-file compression and encryption into an xbstream on stdout that `mbstream -x` and
  * `sluice xbstream -x` read. The meta files (`xtrabackup_checkpoints`, `xtrabackup_info`, `backup-my.cnf`,
  * ...) are not compressed, so they can be read as they are (they are encrypted with the rest).
+ * The work is `backupMariadb` / `backupPostgres` (`jobs/physical/backup.ts`); this file parses their flags.
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
