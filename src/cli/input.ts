@@ -55,3 +55,14 @@ function isRegularFile(fd: number): boolean {
     return false;
   }
 }
+
+/**
+ * The stdin an extractor reads: undecoded payloads go to the files as views of the input blocks, so
+ * those blocks can be recycled (`inputBlocks`); a decoder keeps its input in ways the extractor cannot
+ * track, so with one the input is an ordinary stream.
+ */
+export function extractorInput(ctx: CliContext, what: string, decoding: boolean): { input: AsyncIterable<Uint8Array>; inputBlocks?: CountedBlocks } {
+  if (decoding) return { input: streamInput(ctx, undefined, what) };
+  const inputBlocks = new CountedBlocks(INPUT_BLOCK_BYTES);
+  return { input: countedInput(ctx, undefined, what, inputBlocks), inputBlocks };
+}

@@ -96,9 +96,9 @@ export function showProgress(ctx: CliContext, meter: Meter, requested: boolean |
 }
 
 /** A display fed by a stream job's `onProgress` reports. */
-export function showStreamProgress(ctx: CliContext, requested: boolean | undefined): ProgressDisplay & { onProgress: (p: StreamProgress) => void } {
+export function showStreamProgress(ctx: CliContext, requested: boolean | undefined, label = ''): ProgressDisplay & { onProgress: (p: StreamProgress) => void } {
   const meter = new Meter();
-  const display = showProgress(ctx, meter, requested);
+  const display = showProgress(ctx, meter, requested, label);
   return {
     onProgress: (p) => {
       meter.bytes = p.bytes;

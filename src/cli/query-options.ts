@@ -1,9 +1,7 @@
 /** The snapshot filters `find` and `history` share: --snapshot, --tag, --host, --newer, --older. */
 import type { Command } from 'commander';
-import type { SnapshotQuery } from '../repo/query/filters.js';
-import { parseTimeBound } from '../repo/query/filters.js';
-import type { FindMatch } from '../repo/query/find.js';
-import { shortId } from '../repo/snapshot/snapshots.js';
+import { type FindMatch, parseTimeBound, type SnapshotQuery } from '../jobs/repository/query.js';
+import { shortId } from '../jobs/repository/ref.js';
 
 export interface SnapshotQueryOptions {
   snapshot: string[];

@@ -9,8 +9,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { parseKdfParams, type ScryptParams } from '../repo/keys.js';
-import { clientInfo, type OpenedRepository, openRepository as openRepositoryJob, openStore as openStoreAt } from '../jobs/repository/open.js';
-import type { ClientInfo } from '../repo/repository.js';
+import { clientInfo, type OpenedRepository, openRepository as openRepositoryJob } from '../jobs/repository/open.js';
 import type { ObjectStore } from '../repo/storage/object-store.js';
 import type { S3StoreOptions } from '../repo/storage/s3.js';
 import type { CliContext } from './context.js';
@@ -70,11 +69,6 @@ export function s3Options(ctx: CliContext, options: RepoOptions): S3StoreOptions
     ...(options.s3VirtualHost === true ? { pathStyle: false } : {}),
     ...(attempts === undefined ? {} : { retry: { attempts } }),
   };
-}
-
-/** Opens the repository's store (with `create`, makes the directory or bucket a new repository needs). */
-export function openStore(ctx: CliContext, options: RepoOptions, create = false): Promise<ObjectStore> {
-  return openStoreAt({ location: repoLocation(ctx, options), s3: s3Options(ctx, options) }, create);
 }
 
 function firstLine(text: string): string {
@@ -154,10 +148,6 @@ export function userName(ctx: CliContext): string {
   return user === '' ? (ctx.env.USER ?? '') : user;
 }
 
-export function repoClientInfo(ctx: CliContext, options: RepoOptions, host?: string): ClientInfo {
-  return clientInfo({ user: userName(ctx), ...(host === undefined ? {} : { host }) }, cacheDir(ctx, options));
-}
-
 /** `30s`, `5m`, `2h`, `1d`, `500ms`, or plain seconds → milliseconds. */
 export function parseDuration(text: string, option: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(text.trim());
@@ -171,7 +161,7 @@ export async function openRepository(
   ctx: CliContext,
   options: RepoOptions,
   lock: { exclusive: boolean; purpose: string } | 'none',
-  extra: { host?: string; store?: ObjectStore } = {},
+  extra: { host?: string; store?: ObjectStore; password?: () => Promise<string> } = {},
 ): Promise<OpenedRepository> {
   const location = extra.store === undefined ? repoLocation(ctx, options) : extra.store.location;
   const s3 = s3Options(ctx, options);
@@ -180,7 +170,7 @@ export async function openRepository(
   return openRepositoryJob({
     location,
     s3,
-    password: () => readPassword(ctx, options),
+    password: extra.password ?? (() => readPassword(ctx, options)),
     ...(cache === undefined ? {} : { cacheDir: cache }),
     ...(lock === 'none' ? { lock: 'none' } : { lock: lock.exclusive ? 'exclusive' : 'shared', purpose: lock.purpose }),
     retryLockMs,

@@ -4,7 +4,6 @@
  */
 import type { CliContext } from './context.js';
 import { warn } from './log.js';
-import { xbstreamWriterReports as writerReports } from '../jobs/stream/reports.js';
 
 export class SkipReport {
   readonly #byReason = new Map<string, string[]>();
@@ -28,9 +27,4 @@ export class SkipReport {
       warn(ctx, `${paths.length} item(s) ${reason}:\n${shown}${more}`);
     }
   }
-}
-
-/** The xbstream writer's callbacks, reporting into `report`. */
-export function xbstreamWriterReports(report: SkipReport): ReturnType<typeof writerReports> {
-  return writerReports((heading, path) => report.add(heading, path));
 }

@@ -1,16 +1,12 @@
 /**
  * The output options every streaming command shares (--throttle, --checksum-file, --progress): parsed
- * into a job's StreamOutput, and the checksum file written from its result. `sendToStdout` sends a
- * container's bytes to stdout through the same filters, for the commands that are not jobs yet.
+ * into a job's StreamOutput, and the checksum file written from its result.
  */
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { BufferPool } from '../bytes/buffer-pool.js';
-import type { Meter } from '../filter/meter.js';
-import { type SentStream, sendStream, type StreamOutput } from '../jobs/stream/output.js';
+import type { SentStream, StreamOutput } from '../jobs/stream/output.js';
 import type { CliContext } from './context.js';
 import { binaryStdout } from './output.js';
-import { showProgress } from './progress.js';
 import { parseSize } from './units.js';
 
 export interface StreamOutputOptions {
@@ -41,24 +37,4 @@ export function streamOutputFrom(ctx: CliContext, options: StreamOutputOptions):
 /** With --checksum-file, writes the SHA-256 of what the job sent, as `sha256sum -` would print it. */
 export async function writeChecksumFile(options: StreamOutputOptions, sent: SentStream): Promise<void> {
   if (options.checksumFile !== undefined && sent.sha256 !== undefined) await writeFile(options.checksumFile, `${sent.sha256}  -\n`);
-}
-
-export async function sendToStdout(
-  ctx: CliContext,
-  bytes: AsyncIterable<Uint8Array>,
-  meter: Meter,
-  options: StreamOutputOptions,
-  /** The pool the source read into: written chunks go back to it. */
-  pool?: BufferPool,
-): Promise<{ bytes: number; sha256?: string }> {
-  const output = streamOutputFrom(ctx, options);
-  const progress = showProgress(ctx, meter, options.progress);
-  let sent: SentStream;
-  try {
-    sent = await sendStream(bytes, output, meter, pool);
-  } finally {
-    progress.stop();
-  }
-  await writeChecksumFile(options, sent);
-  return sent;
 }

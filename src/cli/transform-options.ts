@@ -1,8 +1,8 @@
 /**
  * Command-line options for compression and encryption, shared by every command that writes or reads
  * backup files. Call the `add*Options` functions on a command, merge the matching `*_OPTIONAL_VALUES`
- * into the command module's `optionalValues`, and turn the parsed options into transforms with
- * `encodeTransformsFrom` / `decodeTransformsFrom`.
+ * into the command module's `optionalValues`, and turn the parsed options into a job's options with
+ * `encodeChainOptionsFrom` / `decoderFrom`.
  *
  *
  * The options, their defaults and help texts are defined once, in `addEncodeOptions` (writing: `backup`,
@@ -22,8 +22,7 @@ import {
   ZSTD_MIN_LEVEL,
 } from '../transform/compress.js';
 import { createDecoder, type Decoder, encodingLayers, type Layer } from '../transform/decode.js';
-import { createEncodeChain, type EncodeChainOptions, type SourceBuffers } from '../transform/encode-chain.js';
-import type { FileTransform } from '../transform/entry-transform.js';
+import type { EncodeChainOptions } from '../transform/encode-chain.js';
 import { checkXbcryptKey } from '../transform/xbcrypt/decoder.js';
 import type { CliContext } from './context.js';
 import { warn } from './log.js';
@@ -155,15 +154,6 @@ export function encodeChainOptionsFrom(options: EncodeOptions): Omit<EncodeChain
   return chain;
 }
 
-/**
- * The transforms for the encode options (see encodeChainOptionsFrom). With `buffers` (the pool the source
- * reads into and stdout gives back to), input blocks are given back as soon as they are copied and output
- * is gathered into the pool's blocks, so no fresh memory is touched.
- */
-export async function encodeTransformsFrom(options: EncodeOptions, _ctx: CliContext, buffers?: SourceBuffers): Promise<FileTransform[]> {
-  return createEncodeChain({ ...encodeChainOptionsFrom(options), ...(buffers === undefined ? {} : { buffers }) });
-}
-
 /** The decoder for the decode options, or undefined when neither --decompress nor --decrypt was given. */
 export async function decoderFrom(
   options: DecodeOptions,
@@ -212,12 +202,6 @@ export async function decoderFrom(
     onWarning: (message) => warn(ctx, message),
     ...(options.maxDecodedSize === undefined ? {} : { maxDecodedBytes: parseSize(options.maxDecodedSize, '--max-decoded-size') }),
   });
-}
-
-/** The transforms `xbstream -x` (or any reader) applies to each file: one decoder, or none. */
-export async function decodeTransformsFrom(options: DecodeOptions, ctx: CliContext): Promise<FileTransform[]> {
-  const decoder = await decoderFrom(options, ctx);
-  return decoder === undefined ? [] : [decoder.transform];
 }
 
 /**

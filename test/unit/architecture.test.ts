@@ -69,6 +69,13 @@ const REPO_LAYERS: Record<string, readonly string[]> = {
 };
 
 /**
+ * A command only parses flags, calls one library function and prints: files in cli/commands/ may import
+ * (values and types) only from these paths under src/ (a folder ends in `/`), besides node: and npm packages.
+ */
+const COMMANDS_DIR = 'cli/commands/';
+const COMMAND_IMPORTS: readonly string[] = ['jobs/', 'index.ts', 'ui/index.ts', 'errors.ts', 'cli/'];
+
+/**
  * Imports that break a table but stay for now, each with its reason: `from` file and `to` file as paths
  * under src/ (`.ts`). Keep this list short; an entry is debt.
  */
@@ -263,6 +270,40 @@ for (const level of LEVELS) {
     assert.fail(`import cycle between the units of ${level.name}:\n${steps.join('\n')}`);
   });
 }
+
+/** The imports of cli/commands/ files that reach outside COMMAND_IMPORTS (the listed exceptions left out). */
+function commandLeaks(edges: readonly Edge[]): string[] {
+  const leaks: string[] = [];
+  for (const e of edges) {
+    if (!e.file.startsWith(COMMANDS_DIR) || isException(e)) continue;
+    const target = e.target.replace(/\.js$/, '.ts');
+    if (!COMMAND_IMPORTS.some((allowed) => (allowed.endsWith('/') ? target.startsWith(allowed) : target === allowed))) {
+      leaks.push(`${describe(e)}: a command imports only from ${COMMAND_IMPORTS.join(', ')} (move the work into a job)`);
+    }
+  }
+  return leaks;
+}
+
+test('commands import only the jobs, the library entry point, the UI server, errors and the CLI itself', async () => {
+  const { files, edges } = await allEdges();
+  assert.ok(files.filter((f) => f.startsWith(COMMANDS_DIR)).length > 20, 'found almost no command files: the scan is broken');
+  const leaks = commandLeaks(edges);
+  if (leaks.length > 0) assert.fail(`commands reaching below the jobs:\n${leaks.join('\n')}`);
+});
+
+test('the command rule catches a value import, a type import and a lazy import from below the jobs', () => {
+  const text = [
+    "import { Meter } from '../../filter/meter.js';",
+    "import type { TreeNode } from '../../repo/snapshot/tree.js';",
+    "const m = await import('../../source/mariabackup.js');",
+    "import { snapshot } from '../../jobs/repository/snapshot.js';",
+    "import { UsageError } from '../../errors.js';",
+    "import { info } from '../log.js';",
+    "import { startUiServer } from '../../ui/index.js';",
+  ].join('\n');
+  const leaked = commandLeaks(importsOf('cli/commands/x.ts', text)).map((l) => /\(([^)]+)\)/.exec(l)?.[1]);
+  assert.deepEqual(leaked.sort(), ['filter/meter.js', 'repo/snapshot/tree.js', 'source/mariabackup.js']);
+});
 
 test('the scan sees the whole tree, and every exception is still needed', async () => {
   const { files, edges } = await allEdges();

@@ -1,18 +1,35 @@
 /**
- * The stream and MySQL jobs called as a library, in-process, through their barrels only: a backup
- * that is compressed and encrypted comes back byte for byte through extractStream, and a dump loads
- * into another database with the same rows.
+ * The jobs called as a library, in-process, through their barrels and the package's entry point only: a
+ * backup that is compressed and encrypted comes back byte for byte through extractStream, a dump loads
+ * into another database with the same rows, a repository file is read back verified and found by name,
+ * and a hot MariaDB backup goes into a snapshot and back out as a stream and a prepared data directory.
  */
 import assert from 'node:assert/strict';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { test } from 'node:test';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { dump, load, loadStream } from '../../src/jobs/mysql/index.js';
 import { backupStream, createDecoder, extractStream, listStream, type StreamProgress, verifyStream } from '../../src/jobs/stream/index.js';
+import {
+  catFile,
+  catPhysical,
+  checkForgetRequest,
+  copyBack,
+  findInSnapshots,
+  historyOf,
+  initRepository,
+  openRepository,
+  parseKinds,
+  physicalSnapshot,
+  prepareBackup,
+  restorePhysical,
+  snapshot,
+  UsageError,
+} from '../../src/index.js';
 import { checksums, MYSQL, sql, uniqueDb } from '../mysql/db.js';
 import { tempDir } from '../helpers/tmp.js';
 import { describeTree, makeTree, pseudoRandomBytes, sha256 } from '../helpers/tree.js';
@@ -126,4 +143,124 @@ test('dump a database to a directory, load it into another: the same rows; and t
 
 test('load names the directory it cannot read', async () => {
   await assert.rejects(load({ connection: MYSQL, directory: '/nonexistent/dump', threads: 1 }), /cannot read the dump directory \/nonexistent\/dump/);
+});
+
+/** A Writable that keeps what it is given. */
+function collector(): { stream: Writable; bytes: () => Buffer } {
+  const parts: Buffer[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      parts.push(chunk);
+      done();
+    },
+  });
+  return { stream, bytes: () => Buffer.concat(parts) };
+}
+
+test('catFile reads a snapshot file back verified; findInSnapshots and historyOf see both versions, newest first', async (t) => {
+  const dir = await tempDir(t);
+  const src = join(dir, 'src');
+  await makeTree(src, { 'a.txt': 'one\n', 'b/c.log': 'log' });
+  const location = join(dir, 'repo');
+  await initRepository({ location, password: 'pw', kdf: { N: 1024, r: 8, p: 1 } });
+  const opened = await openRepository({ location, password: 'pw', lock: 'shared' });
+  try {
+    const first = await snapshot(opened.repo, { paths: [src], time: new Date('2026-01-01T00:00:00Z') });
+    const v2 = pseudoRandomBytes(3 * 1024 * 1024 + 5, 9);
+    await writeFile(join(src, 'a.txt'), v2);
+    const second = await snapshot(opened.repo, { paths: [src], time: new Date('2026-01-02T00:00:00Z') });
+
+    const out = collector();
+    const sent = await catFile(opened.repo, `latest:${src}/a.txt`, { output: out.stream, checksum: true });
+    assert.equal(sent.bytes, v2.length);
+    assert.equal(sent.sha256, sha256(v2));
+    assert.ok(out.bytes().equals(v2), 'the newest version, byte for byte');
+    const verified = await catFile(opened.repo, first.id.slice(0, 8), { path: `${src}/a.txt`, verifyOnly: true });
+    assert.equal(verified.bytes, 4, 'verify-only reads the older version through and writes nothing');
+
+    const found = [];
+    for await (const m of findInSnapshots(opened.repo, { patterns: ['*.txt'], kinds: parseKinds(['file']) })) found.push([m.snapshot.id, m.path]);
+    assert.deepEqual(found, [
+      [second.id, `${src}/a.txt`],
+      [first.id, `${src}/a.txt`],
+    ]);
+    const versions = [];
+    for await (const v of historyOf(opened.repo, `${src}/a.txt`)) versions.push([v.snapshot.id, v.change]);
+    assert.deepEqual(versions, [
+      [second.id, 'changed'],
+      [first.id, 'added'],
+    ]);
+    assert.throws(() => checkForgetRequest([], {}), UsageError, 'forget with neither ids nor rules is refused before anything is opened');
+  } finally {
+    await opened.close();
+  }
+});
+
+/** A mariabackup that waits its turn (the shared server runs one backup at a time; see ONE_MARIABACKUP). */
+async function queuedMariabackup(dir: string): Promise<string> {
+  const program = join(dir, 'mariabackup-queued');
+  await writeFile(program, '#!/bin/sh\nexec flock -w 300 /tmp/sluice-tests-mariabackup.lock mariabackup "$@"\n');
+  await chmod(program, 0o755);
+  return program;
+}
+
+test('physicalSnapshot of the live MariaDB, catPhysical as an xbstream, extract + prepareBackup + copyBack, and restorePhysical', { timeout: 600_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const db = await uniqueDb(t, 'jobsphys');
+  await sql(undefined, `CREATE DATABASE \`${db}\``);
+  await sql(db, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB; INSERT INTO t VALUES (1, 'one'), (2, 'two')");
+  const program = await queuedMariabackup(dir);
+  const location = join(dir, 'repo');
+  await initRepository({ location, password: 'pw', kdf: { N: 1024, r: 8, p: 1 } });
+  const opened = await openRepository({ location, password: 'pw', lock: 'shared' });
+  try {
+    const members: string[] = [];
+    const saved = await physicalSnapshot(opened.repo, {
+      engine: 'mariadb',
+      mariadb: { connection: { host: MYSQL.host, port: MYSQL.port, user: MYSQL.user }, program, extraArgs: [`--databases=mysql ${db}`], temporaryParent: dir },
+      tags: ['api'],
+      onFile: (path) => members.push(path),
+    });
+    assert.equal(saved.metadata.engine, 'mariadb');
+    assert.equal(saved.metadata.backupType, 'full-backuped');
+    assert.ok(members.includes(`${db}/t.frm`) && members.includes('xtrabackup_checkpoints'), `the member files: ${members.filter((m) => !m.startsWith('mysql/')).join(', ')}`);
+    assert.deepEqual(saved.snapshot.paths, ['/mariadb', '/physical.json']);
+
+    // the members as a stream again: what mbstream -x and extractStream read
+    const streamFile = join(dir, 'backup.xbstream');
+    const out = createWriteStream(streamFile);
+    const sent = await catPhysical(opened.repo, saved.id, { format: 'xbstream', output: out, checksum: true });
+    out.end();
+    await finished(out);
+    const listed: string[] = [];
+    await listStream({ input: createReadStream(streamFile), onFile: (f) => listed.push(f.path) });
+    assert.ok(listed.includes(`${db}/t.frm`) && listed.includes('xtrabackup_checkpoints'), 'the member files are in the stream');
+    assert.equal(new Set(listed).size, listed.length, 'each once');
+    assert.equal(sent.sha256, sha256(await readFile(streamFile)));
+
+    const extracted = join(dir, 'extracted');
+    await mkdir(extracted);
+    await extractStream({ input: createReadStream(streamFile), directory: extracted });
+    const prepared = await prepareBackup({ directory: extracted, logFile: join(dir, 'prepare.log') });
+    assert.equal(prepared.alreadyPrepared, false);
+    assert.equal(prepared.checkpoints.backupType, 'log-applied');
+    assert.equal(String(prepared.checkpoints.toLsn), saved.metadata.toLsn, 'prepared to the LSN the snapshot recorded');
+    const again = await prepareBackup({ directory: extracted });
+    assert.equal(again.alreadyPrepared, true, 'a prepared backup is not prepared twice');
+    const datadir = join(dir, 'datadir');
+    const copied = await copyBack({ directory: extracted, datadir });
+    assert.equal(copied.backupType, 'log-applied');
+    assert.ok((await readFile(join(datadir, db, 't.ibd'))).length > 0, 'the table is in the data directory');
+    await assert.rejects(copyBack({ directory: extracted, datadir }), /is not empty/, 'a data directory that is not empty is refused');
+
+    const restoredDir = join(dir, 'restored');
+    const steps: string[] = [];
+    const restored = await restorePhysical(opened.repo, 'latest', { engine: 'mariadb', directory: restoredDir, onStep: (m) => steps.push(m) });
+    assert.deepEqual(restored.chain, [saved.id]);
+    assert.equal(restored.toLsn, saved.metadata.toLsn);
+    assert.ok(steps.some((s) => s.startsWith('mariabackup --prepare')), steps.join('; '));
+    assert.ok((await readFile(join(restoredDir, db, 't.ibd'))).length > 0, 'the table is in the restored data directory');
+  } finally {
+    await opened.close();
+  }
 });

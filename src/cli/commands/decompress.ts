@@ -4,7 +4,7 @@
  * name and renamed on success; originals are removed only with --remove-original, after that.
  */
 import type { Command } from 'commander';
-import type { Decoder } from '../../transform/decode.js';
+import type { Decoder } from '../../jobs/stream/index.js';
 import { decodeInPlace, type InPlaceFile } from '../../jobs/stream/decode-in-place.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';

@@ -1,6 +1,6 @@
 /** `sluice decrypt PATH...`: decrypt backup files where they lie, like `xtrabackup --decrypt`. */
 import type { Command } from 'commander';
-import type { Decoder } from '../../transform/decode.js';
+import type { Decoder } from '../../jobs/stream/index.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { addDecodeOptions, DECODE_OPTIONAL_VALUES, decoderFrom } from '../transform-options.js';

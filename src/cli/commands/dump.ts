@@ -1,6 +1,6 @@
 /** `sluice dump`: a consistent parallel logical dump of MySQL/MariaDB in mydumper's layout. */
 import { Command } from 'commander';
-import { parseStreamMode, type StreamMode } from '../../container/mydumper-stream/codec.js';
+import { parseStreamMode, type StreamMode } from '../../jobs/mysql/stream-mode.js';
 import { UsageError } from '../../errors.js';
 import { dump as runDumpJob, type DumpSummary, type LockMode } from '../../jobs/mysql/dump.js';
 import type { CommandModule } from '../command.js';

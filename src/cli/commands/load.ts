@@ -1,6 +1,6 @@
 /** `sluice load`: load a mydumper-layout dump (a directory, or a stream on stdin) into MySQL/MariaDB. */
 import { Command } from 'commander';
-import { parseStreamMode, type StreamMode, streamModeFlags } from '../../container/mydumper-stream/codec.js';
+import { parseStreamMode, type StreamMode, streamModeFlags } from '../../jobs/mysql/stream-mode.js';
 import { UsageError } from '../../errors.js';
 import { load as loadDirectory, type LoadOptions, type LoadSummary } from '../../jobs/mysql/load.js';
 import { loadStream } from '../../jobs/mysql/load-stream.js';

@@ -6,15 +6,10 @@
  * checks the state recorded in xtrabackup_checkpoints, refuses a data directory that is not empty, and
  * turns a failure into a message quoting mariabackup's last lines.
  */
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { SluiceError, UsageError } from '../../errors.js';
-import { type Checkpoints, readCheckpoints } from '../../physical/checkpoints.js';
-import { runTool } from '../../physical/run-tool.js';
-import { encodingLayers } from '../../transform/decode.js';
-import { decodeInPlace } from '../../transform/in-place.js';
+import type { Checkpoints } from '../../jobs/physical/prepare.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
@@ -37,8 +32,6 @@ interface CopyBackOptions extends ToolOptions {
   move?: boolean;
 }
 
-const PREPARED = new Set(['log-applied', 'full-prepared']);
-
 function argsAfterDashes(command: Command): string[] {
   const raw = (command.parent as (Command & { rawArgs?: string[] }) | null)?.rawArgs ?? [];
   const at = raw.indexOf('--');
@@ -53,34 +46,9 @@ function addToolOptions(command: Command): Command {
     .allowExcessArguments(true);
 }
 
-/** Runs mariabackup with its messages in the log file; the default log goes away when it succeeds. */
-async function mariabackup(options: ToolOptions, args: string[], ctx: CliContext, what: string): Promise<void> {
-  const logFile = options.logFile ?? join(tmpdir(), `sluice-${what}-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}.log`);
-  await runTool({ program: options.mariabackup, args, logFile, signal: ctx.signal });
-  if (options.logFile === undefined) await rm(logFile, { force: true });
-}
-
-async function requireDirectory(dir: string, what: string): Promise<void> {
-  const st = await stat(dir).catch(() => undefined);
-  if (st === undefined || !st.isDirectory()) throw new UsageError(`${what} ${dir} is not a directory`);
-}
-
-async function requireCheckpoints(dir: string): Promise<Checkpoints> {
-  const checkpoints = await readCheckpoints(dir);
-  if (checkpoints === undefined) {
-    throw new SluiceError('E_NOT_A_BACKUP', `${dir} holds no xtrabackup_checkpoints: not an extracted mariabackup backup (or still encrypted: give --decrypt)`, { path: dir });
-  }
-  return checkpoints;
-}
-
-/** Files whose names still announce a compression or encryption layer. */
-async function encodedFiles(dir: string, found: string[] = [], prefix = ''): Promise<string[]> {
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
-    if (entry.isDirectory()) await encodedFiles(join(dir, entry.name), found, path);
-    else if (entry.isFile() && encodingLayers(entry.name).layers.length > 0) found.push(path);
-  }
-  return found;
+/** How the jobs run mariabackup, from the shared flags and the arguments after `--`. */
+function toolRun(options: ToolOptions, command: Command, ctx: CliContext): { program: string; logFile?: string; extraArgs: string[]; signal: AbortSignal } {
+  return { program: options.mariabackup, ...(options.logFile === undefined ? {} : { logFile: options.logFile }), extraArgs: argsAfterDashes(command), signal: ctx.signal };
 }
 
 function report(ctx: CliContext, options: ToolOptions, dir: string, checkpoints: Checkpoints): void {
@@ -107,36 +75,20 @@ export const prepareCommand: CommandModule = {
       .argument('<dir>', 'the extracted backup')
       .option('--parallel <n>', 'files decoded at once', '1');
     addDecodeOptions(command);
-    addToolOptions(command).action(async (dirArg: string, options: PrepareOptions) => {
-      const dir = resolve(dirArg); // mariabackup changes its working directory
-      await requireDirectory(dir, 'backup directory');
+    addToolOptions(command).action(async (dir: string, options: PrepareOptions) => {
       const decoder = await decoderFrom(options, ctx);
-      if (decoder !== undefined) {
-        const summary = await decodeInPlace([dir], {
-          decoder,
-          parallel: parseCount(options.parallel, '--parallel', 1, 64),
-          removeOriginal: true,
-          signal: ctx.signal,
-        });
-        info(ctx, `decoded ${summary.files.length} files (${formatBytes(summary.inBytes)} -> ${formatBytes(summary.outBytes)})`);
-      }
-      const left = await encodedFiles(dir);
-      if (left.length > 0) {
-        const some = left.slice(0, 3).join(', ');
-        throw new UsageError(
-          `${dir} still holds ${left.length} compressed or encrypted file(s) (${some}${left.length > 3 ? ', ...' : ''}): give --decompress and/or --decrypt with a key`,
-        );
-      }
-      const before = await requireCheckpoints(dir);
-      if (PREPARED.has(before.backupType)) {
-        info(ctx, `${dir} is already prepared (${before.backupType}, to_lsn ${before.toLsn})`);
-        report(ctx, options, dir, before);
-        return;
-      }
-      await mariabackup(options, ['--prepare', `--target-dir=${dir}`, ...argsAfterDashes(command)], ctx, 'prepare');
-      const after = await requireCheckpoints(dir);
-      info(ctx, `prepared ${dir}: ${after.backupType}, LSN ${after.fromLsn}..${after.toLsn}`);
-      report(ctx, options, dir, after);
+      const { prepareBackup } = await import('../../jobs/physical/prepare.js');
+      const result = await prepareBackup({
+        ...toolRun(options, command, ctx),
+        directory: dir,
+        ...(decoder === undefined ? {} : { decoder }),
+        parallel: parseCount(options.parallel, '--parallel', 1, 64),
+        onDecoded: (summary) => info(ctx, `decoded ${summary.files.length} files (${formatBytes(summary.inBytes)} -> ${formatBytes(summary.outBytes)})`),
+      });
+      const c = result.checkpoints;
+      if (result.alreadyPrepared) info(ctx, `${result.directory} is already prepared (${c.backupType}, to_lsn ${c.toLsn})`);
+      else info(ctx, `prepared ${result.directory}: ${c.backupType}, LSN ${c.fromLsn}..${c.toLsn}`);
+      report(ctx, options, result.directory, c);
     });
   },
 };
@@ -156,31 +108,17 @@ export const copyBackCommand: CommandModule = {
       .requiredOption('--datadir <dir>', 'the data directory to fill (must be empty or absent)')
       .option('--owner <user[:group]>', 'give every restored file to this owner (chown -R), e.g. mysql')
       .option('--move', 'move the files instead of copying them (mariabackup --move-back); DIR is used up');
-    addToolOptions(command).action(async (dirArg: string, options: CopyBackOptions) => {
-      const dir = resolve(dirArg); // mariabackup changes its working directory
-      const datadir = resolve(options.datadir);
-      await requireDirectory(dir, 'backup directory');
-      const checkpoints = await requireCheckpoints(dir);
-      if (!PREPARED.has(checkpoints.backupType)) {
-        throw new UsageError(`${dir} is not prepared (backup_type = ${checkpoints.backupType}): run sluice prepare ${dir} first`);
-      }
-      const existing = await readdir(datadir).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return undefined;
-        throw new UsageError(`--datadir ${options.datadir}: ${err.message}`);
+    addToolOptions(command).action(async (dir: string, options: CopyBackOptions) => {
+      const { copyBack } = await import('../../jobs/physical/prepare.js');
+      const checkpoints = await copyBack({
+        ...toolRun(options, command, ctx),
+        directory: dir,
+        datadir: options.datadir,
+        ...(options.owner === undefined ? {} : { owner: options.owner }),
+        move: options.move === true,
       });
-      if (existing === undefined) await mkdir(datadir, { recursive: true, mode: 0o750 });
-      else if (existing.length > 0) {
-        throw new UsageError(`--datadir ${options.datadir} is not empty (${existing.length} entries): copy-back only fills an empty data directory`);
-      }
-      const mode = options.move === true ? '--move-back' : '--copy-back';
-      await mariabackup(options, [mode, `--target-dir=${dir}`, `--datadir=${datadir}`, ...argsAfterDashes(command)], ctx, 'copy-back');
-      if (options.owner !== undefined) {
-        await runTool({ program: 'chown', args: ['-R', '--', options.owner, datadir], logFile: '/dev/null', signal: ctx.signal }).catch((err: unknown) => {
-          throw new SluiceError('E_OWNER', `restored into ${datadir}, but could not give it to ${options.owner}: ${(err as Error).message}`, {}, { cause: err });
-        });
-      }
-      info(ctx, `restored ${dir} into ${datadir} (LSN ${checkpoints.toLsn})`);
-      report(ctx, options, datadir, checkpoints);
+      info(ctx, `restored ${resolve(dir)} into ${resolve(options.datadir)} (LSN ${checkpoints.toLsn})`);
+      report(ctx, options, resolve(options.datadir), checkpoints);
     });
   },
 };
@@ -206,53 +144,19 @@ export const restorePgdataCommand: CommandModule = {
       .requiredOption('--pgdata <dir>', 'the data directory to fill (must be empty or absent)')
       .option('--owner <user[:group]>', 'give every restored file to this owner (chown -R), e.g. postgres')
       .action(async (file: string | undefined, options: PgRestoreOptions) => {
-        const pgdata = resolve(options.pgdata);
-        const existing = await readdir(pgdata).catch((err: NodeJS.ErrnoException) => {
-          if (err.code === 'ENOENT') return undefined;
-          throw new UsageError(`--pgdata ${options.pgdata}: ${err.message}`);
-        });
-        if (existing !== undefined && existing.length > 0) {
-          throw new UsageError(`--pgdata ${options.pgdata} is not empty (${existing.length} entries): restore-pgdata only fills an empty data directory`);
-        }
-        await mkdir(pgdata, { recursive: true, mode: 0o700 });
-        const { chmod } = await import('node:fs/promises');
-        await chmod(pgdata, 0o700);
-        const { extract } = await import('tar');
-        const { createReadStream } = await import('node:fs');
-        const { pipeline } = await import('node:stream/promises');
+        const { restorePgdata } = await import('../../jobs/physical/prepare.js');
         const { binaryStdin } = await import('../output.js');
-        const input = file === undefined || file === '-' ? binaryStdin(ctx) : createReadStream(file);
-        let entries = 0;
-        let sawLabel = false;
-        const warnings: string[] = [];
-        try {
-          await pipeline(
-            input as NodeJS.ReadableStream,
-            extract({
-              cwd: pgdata,
-              strict: true,
-              preserveOwner: false,
-              onReadEntry: (entry) => {
-                entries += 1;
-                if (entry.path === 'backup_label') sawLabel = true;
-              },
-              onwarn: (_code: string, message: string | Error) => {
-                warnings.push(typeof message === 'string' ? message : message.message);
-              },
-            }) as unknown as NodeJS.WritableStream,
-            { signal: ctx.signal },
-          );
-        } catch (err) {
-          throw new SluiceError('E_PG_TAR', `cannot extract ${file ?? 'stdin'} into ${pgdata}: ${(err as Error).message}`, { path: file ?? 'stdin' }, { cause: err });
-        }
-        if (warnings.length > 0) throw new SluiceError('E_PG_TAR', `extracting ${file ?? 'stdin'}: ${warnings.slice(0, 3).join('; ')}`, { path: file ?? 'stdin' });
-        if (!sawLabel) throw new SluiceError('E_PG_TAR', `${file ?? 'stdin'} holds no backup_label: not a pg_basebackup tar`, { path: file ?? 'stdin' });
-        if (options.owner !== undefined) {
-          await runTool({ program: 'chown', args: ['-R', '--', options.owner, pgdata], logFile: '/dev/null', signal: ctx.signal });
-        }
-        const conf = await stat(join(pgdata, 'postgresql.conf')).catch(() => undefined);
-        if (conf === undefined) info(ctx, `note: the backup holds no postgresql.conf/pg_hba.conf (kept outside the data directory); copy yours into ${pgdata} or start postgres with -c config_file=...`);
-        info(ctx, `restored ${entries} entries into ${pgdata}`);
+        const fromStdin = file === undefined || file === '-';
+        const result = await restorePgdata({
+          input: fromStdin ? binaryStdin(ctx) : createReadStream(file),
+          inputName: file ?? 'stdin',
+          pgdata: options.pgdata,
+          ...(options.owner === undefined ? {} : { owner: options.owner }),
+          signal: ctx.signal,
+        });
+        const pgdata = resolve(options.pgdata);
+        if (!result.hasConfig) info(ctx, `note: the backup holds no postgresql.conf/pg_hba.conf (kept outside the data directory); copy yours into ${pgdata} or start postgres with -c config_file=...`);
+        info(ctx, `restored ${result.entries} entries into ${pgdata}`);
       });
   },
 };

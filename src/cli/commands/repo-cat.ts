@@ -3,12 +3,12 @@
  * id checked, the length and SHA-256 checked at the end (exit status 4 on any mismatch).
  */
 import type { Command } from 'commander';
-import { openFile } from '../../jobs/repository/browse.js';
-import { Meter } from '../../filter/meter.js';
+import { catFile } from '../../jobs/repository/cat.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { addRepoOptions, openRepository, type RepoOptions } from '../repo-options.js';
-import { addStreamOutputOptions, sendToStdout, type StreamOutputOptions } from '../stream-output.js';
+import { showStreamProgress } from '../progress.js';
+import { addStreamOutputOptions, type StreamOutputOptions, streamOutputFrom, writeChecksumFile } from '../stream-output.js';
 import { parseCount } from '../units.js';
 import { addPhysicalCatOptions, type PhysicalCatFlags, runPhysicalCat, wantsPhysicalCat } from './snapshot-physical.js';
 
@@ -40,19 +40,26 @@ export const catCommand: CommandModule = {
     addStreamOutputOptions(addRepoOptions(command)).action(async (snapshot: string, path: string | undefined, options: CatOptions & PhysicalCatFlags) => {
       if (wantsPhysicalCat(options)) return runPhysicalCat(ctx, snapshot, path, options);
       const concurrency = parseCount(options.concurrency, '--concurrency', 1, 256);
+      const verifyOnly = options.verifyOnly === true;
+      const output = verifyOnly ? undefined : streamOutputFrom(ctx, options);
       const opened = await openRepository(ctx, options, 'none');
+      const progress = showStreamProgress(ctx, verifyOnly ? false : options.progress);
+      let sent;
       try {
-        const { data } = await openFile(opened.repo, snapshot, { ...(path === undefined ? {} : { path }), ...(options.host === undefined ? {} : { host: options.host }), concurrency, signal: ctx.signal });
-        if (options.verifyOnly === true) {
-          for await (const _ of data) {
-            // read and verified
-          }
-          return;
-        }
-        await sendToStdout(ctx, data, new Meter(), options);
+        sent = await catFile(opened.repo, snapshot, {
+          ...output,
+          ...(path === undefined ? {} : { path }),
+          ...(options.host === undefined ? {} : { host: options.host }),
+          concurrency,
+          verifyOnly,
+          signal: ctx.signal,
+          onProgress: progress.onProgress,
+        });
       } finally {
+        progress.stop();
         await opened.close();
       }
+      if (!verifyOnly) await writeChecksumFile(options, sent);
     });
   },
 };

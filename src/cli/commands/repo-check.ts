@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { check, checkFailure } from '../../jobs/repository/maintenance.js';
-import type { ReadDataSelection } from '../../repo/maintenance/check.js';
+import type { ReadDataSelection } from '../../jobs/repository/types.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';

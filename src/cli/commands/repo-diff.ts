@@ -1,7 +1,7 @@
 /** `sluice diff A B`: what changed between two snapshots. */
 import type { Command } from 'commander';
 import { diff } from '../../jobs/repository/browse.js';
-import { shortId } from '../../repo/snapshot/snapshots.js';
+import { shortId } from '../../jobs/repository/ref.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { addRepoOptions, openRepository, type RepoOptions } from '../repo-options.js';

@@ -1,7 +1,6 @@
 /** `sluice find PATTERN...`: entries matching globs across snapshots, newest snapshot first. */
 import type { Command } from 'commander';
-import { findEntries, parseKinds } from '../../repo/query/find.js';
-import { matchJson } from '../../repo/query/json.js';
+import { findInSnapshots, matchJson, parseKinds } from '../../jobs/repository/query.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { addSnapshotQueryOptions, matchLine, type SnapshotQueryOptions, snapshotQuery } from '../query-options.js';
@@ -56,7 +55,7 @@ export const findCommand: CommandModule = {
       const opened = await openRepository(ctx, options, 'none');
       try {
         let count = 0;
-        for await (const m of findEntries(opened.repo, query)) {
+        for await (const m of findInSnapshots(opened.repo, query)) {
           count += 1;
           ctx.stdout.write(options.json === true ? `${JSON.stringify(matchJson(m))}\n` : matchLine(m));
         }

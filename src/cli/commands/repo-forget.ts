@@ -1,9 +1,9 @@
 /** `sluice forget [SNAPSHOT...] [--keep-…] [--prune]`: removes snapshots by id or by a retention policy. */
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { forget } from '../../jobs/repository/maintenance.js';
-import { type GroupBy, type KeepPolicy, policyIsEmpty } from '../../repo/maintenance/forget.js';
-import { shortId } from '../../repo/snapshot/snapshots.js';
+import { checkForgetRequest, forget } from '../../jobs/repository/maintenance.js';
+import type { GroupBy, KeepPolicy } from '../../jobs/repository/types.js';
+import { shortId } from '../../jobs/repository/ref.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';
@@ -77,9 +77,8 @@ export const forgetCommand: CommandModule = {
       if (options.keepTag.length > 0) policy.tags = options.keepTag;
       const groupBy = options.groupBy as GroupBy;
       if (!['host,paths', 'host', 'paths', 'none'].includes(groupBy)) throw new UsageError(`--group-by: "${options.groupBy}" is not host,paths, host, paths or none`);
-      // Refused before the password is asked; the job checks the same.
-      if (ids.length > 0 && !policyIsEmpty(policy)) throw new UsageError('give snapshot ids or --keep-* rules, not both');
-      if (ids.length === 0 && policyIsEmpty(policy)) throw new UsageError('nothing to do: give snapshot ids or at least one --keep-* rule (forget never removes everything by default)');
+      // Refused before the password is asked (the job checks the same).
+      checkForgetRequest(ids, policy);
       const retryLockMs = parseDuration(options.retryLock ?? '0', '--retry-lock');
 
       const opened = await openRepository(ctx, options, { exclusive: false, purpose: 'forget' });

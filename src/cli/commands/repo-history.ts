@@ -1,7 +1,6 @@
 /** `sluice history PATH`: every version of one path across snapshots, newest first. */
 import type { Command } from 'commander';
-import { pathHistory, type VersionChange } from '../../repo/query/history.js';
-import { matchJson } from '../../repo/query/json.js';
+import { historyOf, matchJson, type VersionChange } from '../../jobs/repository/query.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { addSnapshotQueryOptions, matchLine, type SnapshotQueryOptions, snapshotQuery } from '../query-options.js';
@@ -28,7 +27,7 @@ export const historyCommand: CommandModule = {
       const opened = await openRepository(ctx, options, 'none');
       try {
         let count = 0;
-        for await (const v of pathHistory(opened.repo, path, query)) {
+        for await (const v of historyOf(opened.repo, path, query)) {
           count += 1;
           ctx.stdout.write(options.json === true ? `${JSON.stringify(matchJson(v, { change: v.change }))}\n` : matchLine(v, MARK[v.change]));
         }

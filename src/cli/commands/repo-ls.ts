@@ -1,8 +1,8 @@
 /** `sluice ls SNAPSHOT[:PATH]`: lists the entries of a snapshot (recursively). */
 import type { Command } from 'commander';
 import { listTree } from '../../jobs/repository/browse.js';
-import { shortId } from '../../repo/snapshot/snapshots.js';
-import type { TreeNode } from '../../repo/snapshot/tree.js';
+import { shortId } from '../../jobs/repository/ref.js';
+import type { TreeNode } from '../../jobs/repository/types.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { addRepoOptions, openRepository, type RepoOptions } from '../repo-options.js';

@@ -1,7 +1,7 @@
 /** `sluice prune`: deletes data no snapshot uses (mark and sweep under an exclusive lock). */
 import type { Command } from 'commander';
 import { prune } from '../../jobs/repository/maintenance.js';
-import type { PruneReport } from '../../repo/maintenance/prune.js';
+import type { PruneReport } from '../../jobs/repository/types.js';
 import { UsageError } from '../../errors.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { restore } from '../../jobs/repository/restore.js';
 import { UsageError } from '../../errors.js';
-import { shortId } from '../../repo/snapshot/snapshots.js';
+import { shortId } from '../../jobs/repository/ref.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { info } from '../log.js';

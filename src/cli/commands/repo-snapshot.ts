@@ -3,17 +3,14 @@
  * one snapshot of any number of directories and named streams.
  */
 import type { Command } from 'commander';
-import { prestartSnapshotWorkers, snapshot as snapshotJob, type SnapshotStream } from '../../jobs/repository/snapshot.js';
-import { toSafePath } from '../../entry.js';
+import { prestartSnapshotWorkers, readFdOnThread, snapshot as snapshotJob, type SnapshotStream, streamName } from '../../jobs/repository/snapshot.js';
 import { UsageError } from '../../errors.js';
-import { Meter } from '../../filter/meter.js';
-import { FdReader } from '../../repo/content/chunk-sources.js';
-import { shortId } from '../../repo/snapshot/snapshots.js';
+import { shortId } from '../../jobs/repository/ref.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { binaryStdin } from '../output.js';
 import { info, warn } from '../log.js';
-import { showProgress } from '../progress.js';
+import { showStreamProgress } from '../progress.js';
 import { addRepoOptions, openRepository, printJson, type RepoOptions } from '../repo-options.js';
 import { VERSION } from '../version.js';
 import { formatBytes, parseCount, parseSize } from '../units.js';
@@ -107,12 +104,12 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
   };
   // Names and command lines are checked before the repository is opened.
   const commands: { name: string; command: string[] }[] = [];
-  const stdinName = options.stdin === undefined ? undefined : toSafePath(options.stdin);
-  if (options.stdinFromCommand !== undefined) commands.push({ name: toSafePath(options.stdinFromCommand), command: streamCommand as string[] });
+  const stdinName = options.stdin === undefined ? undefined : streamName(options.stdin);
+  if (options.stdinFromCommand !== undefined) commands.push({ name: streamName(options.stdinFromCommand), command: streamCommand as string[] });
   for (const spec of options.command) {
     const eq = spec.indexOf('=');
     if (eq <= 0 || eq === spec.length - 1) throw new UsageError(`--command "${spec}": expected NAME=COMMAND`);
-    commands.push({ name: toSafePath(spec.slice(0, eq)), command: ['/bin/sh', '-c', spec.slice(eq + 1)] });
+    commands.push({ name: streamName(spec.slice(0, eq)), command: ['/bin/sh', '-c', spec.slice(eq + 1)] });
   }
   if (paths.length === 0 && stdinName === undefined && commands.length === 0) throw new UsageError('nothing to store: give directories, --stdin NAME or --stdin-from-command NAME');
   const stdin = stdinName === undefined ? undefined : binaryStdin(ctx, 'the stream for --stdin');
@@ -124,7 +121,7 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
   // Real stdin (a pipe or file) is read and cut by a thread of its own; another stream here is read in-process.
   const workers = prestartSnapshotWorkers(options.workers === undefined ? undefined : parseCount(options.workers, '--workers', 1, 16));
   const stdinFd = (stdin as { fd?: unknown } | undefined)?.fd;
-  const stdinReader = stdin !== undefined && stdinFd === 0 && ctx.stdin === process.stdin ? new FdReader(0) : undefined;
+  const stdinReader = stdin !== undefined && stdinFd === 0 && ctx.stdin === process.stdin ? readFdOnThread(0) : undefined;
   const streams: SnapshotStream[] = [
     ...(stdinName === undefined ? [] : [{ name: stdinName, content: stdinReader ?? (stdin as AsyncIterable<Uint8Array>) }]),
     ...commands.map((c) => ({ ...c, env: ctx.env, onStderr })),
@@ -136,8 +133,7 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
     await Promise.all([workers.close(), stdinReader?.close()]);
     throw err;
   }
-  const meter = new Meter();
-  const progress = showProgress(ctx, meter, quiet ? false : options.progress, 'snapshot ');
+  const progress = showStreamProgress(ctx, quiet ? false : options.progress, 'snapshot ');
   try {
     const { id, snapshot } = await snapshotJob(opened.repo, {
       paths,
@@ -154,10 +150,7 @@ async function runSnapshot(ctx: CliContext, command: Command, operands: string[]
       program: `sluice ${VERSION}`,
       signal: ctx.signal,
       onWarning: (m) => warn(ctx, m),
-      onProgress: (p) => {
-        meter.bytes = p.bytes;
-        meter.files = p.files;
-      },
+      onProgress: progress.onProgress,
     });
     progress.stop();
     const s = snapshot.summary;

@@ -1,7 +1,7 @@
 /** `sluice snapshots`: lists snapshots (id, time, host, tags, size, paths and streams). */
 import type { Command } from 'commander';
 import { listSnapshots } from '../../jobs/repository/browse.js';
-import { shortId } from '../../repo/snapshot/snapshots.js';
+import { shortId } from '../../jobs/repository/ref.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { addRepoOptions, openRepository, printJson, type RepoOptions } from '../repo-options.js';

@@ -9,19 +9,15 @@
  * `db-` prefix where the repository commands already use the short name (`-p` is the password file,
  * `--host` the host name recorded).
  */
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { Meter } from '../../filter/meter.js';
-import { prestartPool, ContentWriter } from '../../repo/content/content-writer.js';
-import { listSnapshots, resolveSnapshot, shortId } from '../../repo/snapshot/snapshots.js';
-import { findNode } from '../../repo/snapshot/walker.js';
-import { CryptoPool } from '../../repo/workers/crypto-pool.js';
-import { toSafePath } from '../../entry.js';
+import { shortId } from '../../jobs/repository/ref.js';
 import type { CliContext } from '../context.js';
 import { info, warn } from '../log.js';
+import { showStreamProgress } from '../progress.js';
 import { openRepository, printJson, type RepoOptions } from '../repo-options.js';
-import { sendToStdout, type StreamOutputOptions } from '../stream-output.js';
+import { type StreamOutputOptions, streamOutputFrom, writeChecksumFile } from '../stream-output.js';
 import { formatBytes, parseCount, parseSize } from '../units.js';
 import { VERSION } from '../version.js';
 
@@ -77,90 +73,78 @@ export async function runPhysicalSnapshot(ctx: CliContext, operands: string[], e
   const time = options.time === undefined ? new Date() : new Date(options.time);
   if (Number.isNaN(time.getTime())) throw new UsageError(`--time: "${options.time}" is not a date`);
   const port = options.dbPort === undefined ? undefined : parseCount(options.dbPort, '--db-port', 1, 65535);
-  const { readFile } = await import('node:fs/promises');
   const password = options.dbPasswordFile !== undefined ? (await readFile(options.dbPasswordFile, 'utf8')).split('\n')[0] : ctx.env.MYSQL_PWD;
   const quiet = options.quiet === true || options.json === true;
-
-  const workers = prestartPool(options.workers === undefined ? undefined : parseCount(options.workers, '--workers', 1, 16));
-  let opened;
-  try {
-    opened = await openRepository(ctx, options, { exclusive: false, purpose: 'snapshot' }, options.host === undefined ? {} : { host: options.host });
-  } catch (err) {
-    await workers.close();
-    throw err;
-  }
-  const { repo } = opened;
-  let session: ContentWriter | undefined;
   const { parseCompression } = await import('./repo-init.js');
-  const { defaultUploads } = await import('../../jobs/repository/uploads.js');
-  const jobs = await import('../../jobs/physical/snapshot.js');
-  const meta = { time, host: repo.client.host, user: repo.client.user, tags, program: `sluice ${VERSION}` };
-  try {
-    await repo.loadIndex();
-    session = new ContentWriter(repo, {
-      pool: workers,
-      signal: ctx.signal,
-      ...(options.packSize === undefined ? {} : { packSize: parseSize(options.packSize, '--pack-size') }),
-      ...(options.compression === undefined ? {} : { level: parseCompression(options.compression) }),
-      uploads: defaultUploads(repo.store),
-    });
-    const onFile = (path: string): void => {
+  const { physicalSnapshot, prestartSnapshotWorkers } = await import('../../jobs/physical/snapshot.js');
+  const common = {
+    tags,
+    time,
+    program: `sluice ${VERSION}`,
+    ...(options.packSize === undefined ? {} : { packSize: parseSize(options.packSize, '--pack-size') }),
+    ...(options.compression === undefined ? {} : { compressionLevel: parseCompression(options.compression) }),
+    signal: ctx.signal,
+    onFile: (path: string) => {
       if (options.verbose === true) info(ctx, path);
-    };
-    let result;
-    if (options.mariadb === true) {
-      const temporaryParent = options.tmpdir ?? tmpdir();
-      result = await jobs.snapshotMariadb(repo, session, meta, {
-        connection: {
-          ...(options.dbSocket !== undefined && options.dbHost === undefined ? {} : { host: options.dbHost ?? '127.0.0.1' }),
-          ...(port === undefined ? {} : { port }),
-          user: options.dbUser ?? ctx.env.MYSQL_USER ?? 'root',
-          ...(password === undefined || password === '' ? {} : { password }),
-          ...(options.dbSocket === undefined ? {} : { socket: options.dbSocket }),
-        },
-        incremental: options.incremental === true,
-        parallel: parseCount(options.mariabackupParallel ?? '1', '--mariabackup-parallel', 1, 64),
-        extraArgs: extraArgs ?? [],
-        temporaryParent,
-        logFile: options.logFile ?? jobs.defaultLogFile(temporaryParent, 'mariabackup'),
-        keepLog: options.logFile !== undefined,
-        memoryBytes: parseSize(options.holdMemory ?? '64M', '--hold-memory'),
-        signal: ctx.signal,
-        onFile,
-        onWarning: (m) => warn(ctx, m),
-      });
-    } else {
-      result = await jobs.snapshotPostgres(repo, session, meta, {
-        connection: { host: options.dbHost ?? '127.0.0.1', ...(port === undefined ? {} : { port }), ...(options.dbUser === undefined ? {} : { user: options.dbUser }) },
-        extraArgs: extraArgs ?? [],
-        env: ctx.env,
-        signal: ctx.signal,
-        onFile,
-        onStderr: (chunk) => {
-          if (!quiet) ctx.stderr.write(chunk);
-        },
-      });
+    },
+  };
+  const engine =
+    options.mariadb === true
+      ? ({
+          engine: 'mariadb',
+          mariadb: {
+            connection: {
+              ...(options.dbSocket !== undefined && options.dbHost === undefined ? {} : { host: options.dbHost ?? '127.0.0.1' }),
+              ...(port === undefined ? {} : { port }),
+              user: options.dbUser ?? ctx.env.MYSQL_USER ?? 'root',
+              ...(password === undefined || password === '' ? {} : { password }),
+              ...(options.dbSocket === undefined ? {} : { socket: options.dbSocket }),
+            },
+            incremental: options.incremental === true,
+            parallel: parseCount(options.mariabackupParallel ?? '1', '--mariabackup-parallel', 1, 64),
+            extraArgs: extraArgs ?? [],
+            ...(options.tmpdir === undefined ? {} : { temporaryParent: options.tmpdir }),
+            ...(options.logFile === undefined ? {} : { logFile: options.logFile }),
+            memoryBytes: parseSize(options.holdMemory ?? '64M', '--hold-memory'),
+            onWarning: (m: string) => warn(ctx, m),
+          },
+        } as const)
+      : ({
+          engine: 'postgres',
+          postgres: {
+            connection: { host: options.dbHost ?? '127.0.0.1', ...(port === undefined ? {} : { port }), ...(options.dbUser === undefined ? {} : { user: options.dbUser }) },
+            extraArgs: extraArgs ?? [],
+            env: ctx.env,
+            onStderr: (chunk: Uint8Array) => {
+              if (!quiet) ctx.stderr.write(chunk);
+            },
+          },
+        } as const);
+
+  // The worker threads load their modules while the password is checked.
+  const workers = prestartSnapshotWorkers(options.workers === undefined ? undefined : parseCount(options.workers, '--workers', 1, 16));
+  try {
+    const opened = await openRepository(ctx, options, { exclusive: false, purpose: 'snapshot' }, options.host === undefined ? {} : { host: options.host });
+    try {
+      const result = await physicalSnapshot(opened.repo, { ...common, ...engine, workers });
+      const { id, snapshot, metadata } = result;
+      if (options.verbose === true && result.held !== undefined) info(ctx, `held for interleaved files: ${formatBytes(result.held.peakMemoryBytes)} in memory at most, ${formatBytes(result.held.spooledBytes)} spooled`);
+      const s = snapshot.summary;
+      if (options.json === true) {
+        printJson(ctx, { id, short_id: shortId(id), time: snapshot.time, host: snapshot.host, tags, paths: snapshot.paths, parent: snapshot.parent ?? null, physical: metadata, summary: s });
+      } else if (!quiet) {
+        const lsn = metadata.toLsn === undefined ? '' : `, LSN ${metadata.fromLsn}..${metadata.toLsn}`;
+        info(
+          ctx,
+          `snapshot ${shortId(id)} saved: ${metadata.engine} ${metadata.backupType}${lsn}${metadata.base === undefined ? '' : ` on ${shortId(metadata.base)}`}, ` +
+            `${s.files} files, ${formatBytes(s.bytes)} read, ${formatBytes(s.newBytes)} new (${formatBytes(s.storedBytes)} stored), ${(s.durationMs / 1000).toFixed(1)} s`,
+        );
+      }
+    } finally {
+      await opened.close();
     }
-    const { id, snapshot, metadata } = result;
-    if (options.verbose === true && result.held !== undefined) info(ctx, `held for interleaved files: ${formatBytes(result.held.peakMemoryBytes)} in memory at most, ${formatBytes(result.held.spooledBytes)} spooled`);
-    const s = snapshot.summary;
-    if (options.json === true) {
-      printJson(ctx, { id, short_id: shortId(id), time: snapshot.time, host: snapshot.host, tags, paths: snapshot.paths, parent: snapshot.parent ?? null, physical: metadata, summary: s });
-    } else if (!quiet) {
-      const lsn = metadata.toLsn === undefined ? '' : `, LSN ${metadata.fromLsn}..${metadata.toLsn}`;
-      info(
-        ctx,
-        `snapshot ${shortId(id)} saved: ${metadata.engine} ${metadata.backupType}${lsn}${metadata.base === undefined ? '' : ` on ${shortId(metadata.base)}`}, ` +
-          `${s.files} files, ${formatBytes(s.bytes)} read, ${formatBytes(s.newBytes)} new (${formatBytes(s.storedBytes)} stored), ${(s.durationMs / 1000).toFixed(1)} s`,
-      );
-    }
-  } catch (err) {
-    await session?.abandon();
-    const { errorMessage } = await import('../../errors.js');
-    throw Object.assign(err as object, { message: `${errorMessage(err)}; no snapshot was written` });
   } finally {
     await workers.close();
-    await opened.close();
   }
 }
 
@@ -196,41 +180,27 @@ export async function runPhysicalRestore(ctx: CliContext, snapshotArg: string, o
   if (options.datadir !== undefined && options.prepare !== true) {
     throw new UsageError('--datadir needs --prepare (a data directory a server starts on); for the backup files as they are: restore SNAPSHOT:/mariadb --target DIR');
   }
-  const { resolve } = await import('node:path');
-  const { rm } = await import('node:fs/promises');
-  const { physicalChain } = await import('../../jobs/physical/chain.js');
-  const { restoreMariadbChain, restorePostgres } = await import('../../jobs/physical/restore.js');
-  const { defaultLogFile } = await import('../../jobs/physical/snapshot.js');
+  const { restorePhysical } = await import('../../jobs/physical/restore.js');
   const opened = await openRepository(ctx, options, 'none');
-  let pool: CryptoPool | undefined;
   try {
-    const { repo } = opened;
-    const all = await listSnapshots(repo);
-    const ref = resolveSnapshot(all, snapshotArg, options.host === undefined ? {} : { host: options.host });
-    await repo.loadIndex();
-    pool = new CryptoPool({ setup: { keys: repo.workerKeys }, sealers: 2 });
-    const chain = await physicalChain(repo, pool, all, ref);
-    const logFile = options.logFile ?? defaultLogFile(tmpdir(), 'restore');
-    const common = {
+    const result = await restorePhysical(opened.repo, snapshotArg, {
+      engine: options.datadir !== undefined ? 'mariadb' : 'postgres',
+      directory: options.datadir ?? (options.pgdata as string),
       ...(options.owner === undefined ? {} : { owner: options.owner }),
       program: options.mariabackup ?? 'mariabackup',
-      logFile,
+      ...(options.logFile === undefined ? {} : { logFile: options.logFile }),
       concurrency: parseCount(options.concurrency, '--concurrency', 1, 256),
+      ...(options.host === undefined ? {} : { host: options.host }),
       signal: ctx.signal,
-      onStep: (m: string) => {
+      onStep: (m) => {
         if (options.json !== true) info(ctx, m);
       },
-    };
-    const result =
-      options.datadir !== undefined
-        ? await restoreMariadbChain(repo, pool, chain, { ...common, datadir: resolve(options.datadir) })
-        : await restorePostgres(repo, pool, chain, { ...common, datadir: resolve(options.pgdata as string) });
-    if (options.logFile === undefined) await rm(logFile, { force: true });
+    });
     const target = options.datadir ?? (options.pgdata as string);
-    if (options.json === true) printJson(ctx, { snapshot: ref.id, chain: chain.map((l) => l.ref.id), target, ...result });
-    else info(ctx, `restored ${chain.length} snapshot(s) (${chain.map((l) => shortId(l.ref.id)).join(' + ')}, ${formatBytes(result.bytes)}) into ${target}${result.toLsn === undefined ? '' : `, prepared to LSN ${result.toLsn}`}`);
+    const { snapshot, chain, ...done } = result;
+    if (options.json === true) printJson(ctx, { snapshot, chain, target, ...done });
+    else info(ctx, `restored ${chain.length} snapshot(s) (${chain.map((id) => shortId(id)).join(' + ')}, ${formatBytes(result.bytes)}) into ${target}${result.toLsn === undefined ? '' : `, prepared to LSN ${result.toLsn}`}`);
   } finally {
-    await pool?.close();
     await opened.close();
   }
 }
@@ -252,30 +222,25 @@ export function wantsPhysicalCat(options: PhysicalCatFlags): boolean {
 
 export async function runPhysicalCat(ctx: CliContext, snapshotArg: string, path: string | undefined, options: PhysicalCatFlags & RepoOptions & StreamOutputOptions & { concurrency: string; host?: string }): Promise<void> {
   if (options.xbstream === true && options.tar === true) throw new UsageError('give --xbstream or --tar, not both');
-  const { memberEntries, emitStream } = await import('../../jobs/physical/emit.js');
-  const { readMetadata } = await import('../../jobs/physical/metadata.js');
-  const { splitRef } = await import('../snapshot-ref.js');
+  const { catPhysical } = await import('../../jobs/physical/emit.js');
+  const concurrency = parseCount(options.concurrency, '--concurrency', 1, 256);
+  const output = streamOutputFrom(ctx, options);
   const opened = await openRepository(ctx, options, 'none');
-  let pool: CryptoPool | undefined;
+  const progress = showStreamProgress(ctx, options.progress);
+  let sent;
   try {
-    const { repo } = opened;
-    const split = splitRef(snapshotArg);
-    const all = await listSnapshots(repo);
-    const ref = resolveSnapshot(all, split.snapshot, options.host === undefined ? {} : { host: options.host });
-    await repo.loadIndex();
-    pool = new CryptoPool({ setup: { keys: repo.workerKeys }, sealers: 2 });
-    let within = split.path ?? path;
-    if (within === undefined) {
-      const metadata = await readMetadata(repo, pool, ref);
-      if (metadata === undefined) throw new UsageError(`snapshot ${shortId(ref.id)} is not a physical backup: give the directory to stream (SNAPSHOT:/PATH)`);
-      within = metadata.root;
-    }
-    const trimmed = within.replace(/^\/+|\/+$/g, '');
-    const node = await findNode(repo, ref.snapshot.tree, trimmed === '' ? '' : toSafePath(trimmed));
-    const entries = memberEntries(repo, pool, node, { concurrency: parseCount(options.concurrency, '--concurrency', 1, 256), signal: ctx.signal });
-    await sendToStdout(ctx, emitStream(entries, options.xbstream === true ? 'xbstream' : 'tar', (p, why) => warn(ctx, `not in the stream: ${p} (${why})`)), new Meter(), options);
+    sent = await catPhysical(opened.repo, snapshotArg, {
+      ...output,
+      format: options.xbstream === true ? 'xbstream' : 'tar',
+      ...(path === undefined ? {} : { path }),
+      ...(options.host === undefined ? {} : { host: options.host }),
+      concurrency,
+      onSkip: (p, why) => warn(ctx, `not in the stream: ${p} (${why})`),
+      onProgress: progress.onProgress,
+    });
   } finally {
-    await pool?.close();
+    progress.stop();
     await opened.close();
   }
+  await writeChecksumFile(options, sent);
 }

@@ -4,13 +4,11 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { Repository } from '../../repo/repository.js';
-import { closeObjectStore } from '../../repo/storage/open.js';
 import { startUiServer } from '../../ui/index.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
 import { warn } from '../log.js';
-import { addRepoOptions, openStore, readPassword, repoClientInfo, repoLocation, type RepoOptions } from '../repo-options.js';
+import { addRepoOptions, openRepository, readPassword, repoLocation, type RepoOptions } from '../repo-options.js';
 
 interface UiOptions extends RepoOptions {
   listen: string;
@@ -38,14 +36,14 @@ export const uiCommand: CommandModule = {
       .option('--listen <host:port>', 'address to listen on', '127.0.0.1:0');
     addRepoOptions(command).action(async (options: UiOptions) => {
       const { host, port } = parseListen(options.listen);
-      const store = await openStore(ctx, options);
+      // asked once: the check job opens a second, uncached repository with the same password
+      let password: Promise<string> | undefined;
+      const askOnce = (): Promise<string> => (password ??= readPassword(ctx, options));
+      const opened = await openRepository(ctx, options, 'none', { password: askOnce });
       try {
-        if (!(await Repository.exists(store))) await Repository.open(store, '', repoClientInfo(ctx, options));
-        const password = await readPassword(ctx, options);
-        const repo = await Repository.open(store, password, repoClientInfo(ctx, options));
         const ui = await startUiServer({
-          repo,
-          openUncached: () => Repository.open(store, password, repoClientInfo(ctx, { ...options, cache: false })),
+          repo: opened.repo,
+          openUncached: async () => (await openRepository(ctx, { ...options, cache: false }, 'none', { store: opened.repo.store, password: askOnce })).repo,
           location: repoLocation(ctx, options),
           host,
           port,
@@ -59,7 +57,7 @@ export const uiCommand: CommandModule = {
         });
         await ui.close();
       } finally {
-        closeObjectStore(store);
+        await opened.close();
       }
     });
   },

@@ -5,13 +5,12 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { CountedBlocks } from '../../bytes/counted-blocks.js';
 import { createXbstream } from '../../jobs/stream/create-xbstream.js';
 import { extractStream } from '../../jobs/stream/extract.js';
 import { listStream } from '../../jobs/stream/list.js';
 import type { CommandModule } from '../command.js';
 import type { CliContext } from '../context.js';
-import { countedInput, INPUT_BLOCK_BYTES, streamInput } from '../input.js';
+import { countedInput, extractorInput } from '../input.js';
 import { info, warn } from '../log.js';
 import { showStreamProgress } from '../progress.js';
 import { SkipReport } from '../skip-report.js';
@@ -66,15 +65,11 @@ export const xbstreamCommand: CommandModule = {
 
 async function extract(ctx: CliContext, parallel: number, options: XbstreamOptions): Promise<void> {
   const decoder = await decoderFrom(options, ctx);
-  // Undecoded payloads go to the files as views of the input blocks, so those blocks can be recycled;
-  // a decoder keeps its input in ways the extractor cannot track, so it gets blocks of its own.
-  const blocks = decoder === undefined ? new CountedBlocks(INPUT_BLOCK_BYTES) : undefined;
-  const input = blocks === undefined ? streamInput(ctx, undefined, 'an xbstream') : countedInput(ctx, undefined, 'an xbstream', blocks);
+  const input = extractorInput(ctx, 'an xbstream', decoder !== undefined);
   const progress = showStreamProgress(ctx, options.progress);
   try {
     await extractStream({
-      input,
-      ...(blocks === undefined ? {} : { inputBlocks: blocks }),
+      ...input,
       ...(decoder === undefined ? {} : { decoder }),
       directory: options.directory ?? '.',
       overwrite: options.overwrite === true,

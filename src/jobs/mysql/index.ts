@@ -3,4 +3,4 @@ export { dump, type DumpOptions, type DumpProgress, type DumpSummary, type LockM
 export { load, type LoadDirectoryOptions, type LoadOptions, type LoadProgress, type LoadSummary } from './load.js';
 export { loadStream, type LoadStreamOptions } from './load-stream.js';
 export type { ConnectOptions } from '../../mysql/connection.js';
-export { STREAM_MODES, type StreamMode } from '../../container/mydumper-stream/codec.js';
+export { parseStreamMode, STREAM_MODES, type StreamMode } from './stream-mode.js';

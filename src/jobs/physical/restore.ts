@@ -9,7 +9,8 @@
  * needs is in it (`pg_wal/`, pg_basebackup -X fetch), so `postgres -D` recovers and starts.
  */
 import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { SluiceError, UsageError } from '../../errors.js';
 import { readCheckpoints } from '../../physical/checkpoints.js';
 import { runTool } from '../../physical/run-tool.js';
@@ -17,8 +18,11 @@ import type { Repository } from '../../repo/repository.js';
 import { restoreTree } from '../../repo/snapshot/restore.js';
 import { findNode } from '../../repo/snapshot/walker.js';
 import type { CryptoPool } from '../../repo/workers/crypto-pool.js';
+import { listSnapshots, resolveSnapshot } from '../../repo/snapshot/snapshots.js';
 import { toSafePath } from '../../entry.js';
-import type { ChainLink } from './chain.js';
+import { withCryptoPool } from '../repository/crypto-pool.js';
+import { type ChainLink, physicalChain } from './chain.js';
+import { defaultLogFile } from './log-file.js';
 
 export interface PhysicalRestoreOptions {
   /** The data directory to fill: must be empty or absent. */
@@ -110,4 +114,60 @@ export async function restorePostgres(repo: Repository, pool: CryptoPool, chain:
   await chmod(options.datadir, 0o700);
   await giveTo(options.owner, options.datadir, options.signal);
   return { snapshots: 1, bytes: stats.bytes };
+}
+
+export interface RestorePhysicalOptions {
+  /**
+   * `mariadb`: the chain (full + incrementals) restored, prepared and moved into `directory`;
+   * `postgres`: the snapshot's members into `directory` (mode 0700). The snapshot must be of that engine.
+   */
+  engine: 'mariadb' | 'postgres';
+  /** The data directory to fill: must be empty or absent. */
+  directory: string;
+  /** Give every restored file to this owner (`chown -R`), e.g. `mysql`. */
+  owner?: string;
+  /** The mariabackup program (default `mariabackup`). */
+  program?: string;
+  /** mariabackup's messages, appended (default: a temporary file, removed after a success). */
+  logFile?: string;
+  /** Chunks fetched and decrypted at once. */
+  concurrency?: number;
+  /** With `latest`: the newest snapshot of this host. */
+  host?: string;
+  signal?: AbortSignal;
+  /** Each step as it starts (a snapshot restored, a mariabackup run). */
+  onStep?: (message: string) => void;
+}
+
+export interface RestorePhysicalResult extends PhysicalRestoreResult {
+  /** The snapshot named, and its chain oldest first (the full backup, then each incremental). */
+  snapshot: string;
+  chain: string[];
+}
+
+/**
+ * Restores a physical snapshot (`ID` or `latest`) into an empty data directory a server starts on
+ * (`restore --datadir --prepare` / `restore --pgdata`): each link of the chain is checked before
+ * anything is written, then restored verified, and the engine's own prepare steps run in order.
+ */
+export async function restorePhysical(repo: Repository, snapshot: string, options: RestorePhysicalOptions): Promise<RestorePhysicalResult> {
+  const all = await listSnapshots(repo);
+  const ref = resolveSnapshot(all, snapshot, options.host === undefined ? {} : { host: options.host });
+  await repo.loadIndex();
+  const logFile = options.logFile ?? defaultLogFile(tmpdir(), 'restore');
+  return withCryptoPool(repo, async (pool) => {
+    const chain = await physicalChain(repo, pool, all, ref);
+    const steps: PhysicalRestoreOptions = {
+      datadir: resolve(options.directory),
+      ...(options.owner === undefined ? {} : { owner: options.owner }),
+      program: options.program ?? 'mariabackup',
+      logFile,
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.onStep === undefined ? {} : { onStep: options.onStep }),
+    };
+    const result = options.engine === 'mariadb' ? await restoreMariadbChain(repo, pool, chain, steps) : await restorePostgres(repo, pool, chain, steps);
+    if (options.logFile === undefined) await rm(logFile, { force: true });
+    return { ...result, snapshot: ref.id, chain: chain.map((l) => l.ref.id) };
+  });
 }

@@ -7,18 +7,23 @@
  */
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { type SafePath, toSafePath } from '../../entry.js';
-import { SluiceError } from '../../errors.js';
-import type { ContentWriter } from '../../repo/content/content-writer.js';
+import { errorMessage, SluiceError } from '../../errors.js';
+import { ContentWriter, prestartPool } from '../../repo/content/content-writer.js';
 import type { Repository } from '../../repo/repository.js';
 import { listSnapshots, type Snapshot } from '../../repo/snapshot/snapshots.js';
 import type { CryptoPool } from '../../repo/workers/crypto-pool.js';
-import { readTarEntries } from '../../container/tar/reader.js';
 import type { FileNode } from '../../repo/snapshot/tree.js';
 import type { XbstreamEdit } from '../../source/xbstream-demux.js';
+import { defaultUploads } from '../repository/uploads.js';
+import { defaultLogFile } from './log-file.js';
 import { MemberArchiver } from './member-archiver.js';
+
+export { defaultLogFile };
+/** Starts a snapshot's worker threads early (they load while the password is checked); pass the pool as `workers`, close it after. */
+export const prestartSnapshotWorkers = prestartPool;
 import { type Engine, encodeMetadata, mariadbMetadata, METADATA_FILE, type PhysicalMetadata, postgresMetadata, readMetadata } from './metadata.js';
 
 export interface SnapshotMeta {
@@ -42,9 +47,11 @@ export interface MariadbSnapshotOptions {
   incremental?: boolean;
   parallel?: number;
   extraArgs?: readonly string[];
-  temporaryParent: string;
-  /** mariabackup's messages; removed after a success unless `keepLog`. */
-  logFile: string;
+  /** Where temporary files go (spool files, the default log; default: the system's temporary directory). */
+  temporaryParent?: string;
+  /** mariabackup's messages, appended (default: a new file in `temporaryParent`, removed after a success). */
+  logFile?: string;
+  /** Keep the log after a success (default: only when `logFile` was given). */
   keepLog?: boolean;
   program?: string;
   memoryBytes?: number;
@@ -116,6 +123,9 @@ async function commitWith(archiver: MemberArchiver, metadata: PhysicalMetadata, 
 }
 
 export async function snapshotMariadb(repo: Repository, session: ContentWriter, meta: SnapshotMeta, options: MariadbSnapshotOptions): Promise<PhysicalSnapshotResult> {
+  const temporaryParent = options.temporaryParent ?? tmpdir();
+  const logFile = options.logFile ?? defaultLogFile(temporaryParent, 'mariabackup');
+  const keepLog = options.keepLog ?? options.logFile !== undefined;
   const server = serverKey(options.connection, 3306);
   let base: { id: string; metadata: PhysicalMetadata } | undefined;
   if (options.incremental === true) {
@@ -133,8 +143,8 @@ export async function snapshotMariadb(repo: Repository, session: ContentWriter, 
     connection: options.connection,
     parallel: options.parallel ?? 1,
     extraArgs,
-    temporaryParent: options.temporaryParent,
-    logFile: options.logFile,
+    temporaryParent,
+    logFile,
     ...(options.program === undefined ? {} : { program: options.program }),
     ...(options.memoryBytes === undefined ? {} : { memoryBytes: options.memoryBytes }),
     mtimeMs: meta.time.getTime(),
@@ -204,7 +214,7 @@ export async function snapshotMariadb(repo: Repository, session: ContentWriter, 
     );
   }
   const result = { ...(await commitWith(archiver, metadata, meta, base?.id)), held: source.held() };
-  if (options.keepLog !== true) await rm(options.logFile, { force: true });
+  if (!keepLog) await rm(logFile, { force: true });
   return result;
 }
 
@@ -219,6 +229,7 @@ async function toolVersion(program: string): Promise<string | undefined> {
 
 export async function snapshotPostgres(repo: Repository, session: ContentWriter, meta: SnapshotMeta, options: PostgresSnapshotOptions): Promise<PhysicalSnapshotResult> {
   const { pgBasebackupStream } = await import('../../source/pg-basebackup.js');
+  const { readTarEntries } = await import('../../container/tar/reader.js');
   const program = options.program ?? 'pg_basebackup';
   const version = await toolVersion(program);
   const bytes = pgBasebackupStream({
@@ -255,7 +266,62 @@ export async function snapshotPostgres(repo: Repository, session: ContentWriter,
   return commitWith(archiver, metadata, meta);
 }
 
-/** The default log file of a run (removed after a success). */
-export function defaultLogFile(parent: string, what: string): string {
-  return join(parent, `sluice-${what}-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}.log`);
+
+/** What `physicalSnapshot` records besides the backup itself, and how it stores it. */
+interface PhysicalSnapshotCommon {
+  tags?: readonly string[];
+  /** Time recorded (default: now); also the mtime of the member files mariabackup sends. */
+  time?: Date;
+  /** Recorded as the program that wrote the snapshot. */
+  program?: string;
+  /** Target pack size of this run in bytes (default: the repository's). */
+  packSize?: number;
+  /** zstd level of this run (default: the repository's). */
+  compressionLevel?: number;
+  /** Compression/encryption threads (default: CPUs, at most 4), or a pool from `prestartSnapshotWorkers` (then the caller closes it). */
+  workers?: number | CryptoPool;
+  /** Packs uploaded at once (default: 4 to S3, 2 to a local directory). */
+  uploads?: number;
+  signal?: AbortSignal;
+  /** Each member file as it starts to be stored (its path in the tool's stream). */
+  onFile?: (path: string) => void;
+}
+
+export type PhysicalSnapshotOptions = PhysicalSnapshotCommon &
+  (
+    | { engine: 'mariadb'; mariadb: Omit<MariadbSnapshotOptions, 'signal' | 'onFile'> }
+    | { engine: 'postgres'; postgres: Omit<PostgresSnapshotOptions, 'signal' | 'onFile'> }
+  );
+
+/**
+ * A hot physical backup of a running server as one snapshot (`snapshot --mariadb` / `--postgres`): the
+ * engine's tool runs, each member file of its stream is stored as a file under `/mariadb` or `/postgres`,
+ * the backup's description goes to `/physical.json`, and the snapshot object is written only once the tool
+ * exited 0 and its stream was whole. The caller holds a shared lock (openRepository with `lock: 'shared'`).
+ * A failure leaves no snapshot, and its message says so.
+ */
+export async function physicalSnapshot(repo: Repository, options: PhysicalSnapshotOptions): Promise<PhysicalSnapshotResult> {
+  const ownWorkers = typeof options.workers !== 'object';
+  const workers = typeof options.workers === 'object' ? options.workers : prestartPool(options.workers);
+  const meta: SnapshotMeta = { time: options.time ?? new Date(), host: repo.client.host, user: repo.client.user, tags: [...(options.tags ?? [])], program: options.program ?? 'sluice' };
+  const common = { ...(options.signal === undefined ? {} : { signal: options.signal }), ...(options.onFile === undefined ? {} : { onFile: options.onFile }) };
+  let session: ContentWriter | undefined;
+  try {
+    await repo.loadIndex();
+    session = new ContentWriter(repo, {
+      pool: workers,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.packSize === undefined ? {} : { packSize: options.packSize }),
+      ...(options.compressionLevel === undefined ? {} : { level: options.compressionLevel }),
+      uploads: options.uploads ?? defaultUploads(repo.store),
+    });
+    return options.engine === 'mariadb'
+      ? await snapshotMariadb(repo, session, meta, { ...options.mariadb, ...common })
+      : await snapshotPostgres(repo, session, meta, { ...options.postgres, ...common });
+  } catch (err) {
+    await session?.abandon();
+    throw Object.assign(err as object, { message: `${errorMessage(err)}; no snapshot was written` });
+  } finally {
+    if (ownWorkers) await workers.close();
+  }
 }

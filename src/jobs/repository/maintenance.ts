@@ -95,12 +95,20 @@ export interface ForgetResult extends ForgetPlan {
   prune?: PruneReport;
 }
 
+/**
+ * Refuses a forget that names both ids and keep rules, or neither (forget never removes everything by
+ * default). `forget` checks it too; a caller can check before opening the repository.
+ */
+export function checkForgetRequest(ids: readonly string[], policy: KeepPolicy): void {
+  if (ids.length > 0 && !policyIsEmpty(policy)) throw new UsageError('give snapshot ids or --keep-* rules, not both');
+  if (ids.length === 0 && policyIsEmpty(policy)) throw new UsageError('nothing to do: give snapshot ids or at least one --keep-* rule (forget never removes everything by default)');
+}
+
 /** Removes snapshots by id, or all but those a retention policy keeps; data is freed by `prune` (or `options.prune`). */
 export async function forget(repo: Repository, options: ForgetOptions): Promise<ForgetResult> {
   const ids = options.ids ?? [];
   const policy = options.policy ?? {};
-  if (ids.length > 0 && !policyIsEmpty(policy)) throw new UsageError('give snapshot ids or --keep-* rules, not both');
-  if (ids.length === 0 && policyIsEmpty(policy)) throw new UsageError('nothing to do: give snapshot ids or at least one --keep-* rule (forget never removes everything by default)');
+  checkForgetRequest(ids, policy);
   const all = await listSnapshots(repo);
   let plan: ForgetPlan;
   if (ids.length > 0) {

@@ -1,9 +1,12 @@
 /** Naming a snapshot and a path in it: `ID[:PATH]`, `latest[:PATH]`. */
 import type { SafePath } from '../../entry.js';
 import type { Repository } from '../../repo/repository.js';
-import { listSnapshots, resolveSnapshot, type SnapshotFilter, SnapshotNotFoundError, type SnapshotRef } from '../../repo/snapshot/snapshots.js';
+import { listSnapshots, resolveSnapshot, type SnapshotFilter, SnapshotNotFoundError, type SnapshotRef, shortId } from '../../repo/snapshot/snapshots.js';
 import type { TreeNode } from '../../repo/snapshot/tree.js';
 import { findNode, snapshotPath } from '../../repo/snapshot/walker.js';
+
+/** The first 8 hex digits of a snapshot id, as every listing shows it (and as a prefix names it). */
+export { shortId };
 
 export interface ResolvedRef {
   ref: SnapshotRef;

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { BufferPool } from '../../bytes/buffer-pool.js';
 import { baseNameOf, type Entry, type SafePath, toSafePath } from '../../entry.js';
 import { errorMessage, UsageError } from '../../errors.js';
-import type { FdReader } from '../../repo/content/chunk-sources.js';
+import { FdReader } from '../../repo/content/chunk-sources.js';
 import { prestartPool, ContentWriter } from '../../repo/content/content-writer.js';
 import type { Repository } from '../../repo/repository.js';
 import { type ArchiveProgress, Archiver, type DirMeta } from '../../repo/snapshot/archiver.js';
@@ -88,6 +88,20 @@ const REPO_READ_BYTES = 1024 * 1024;
  */
 export function prestartSnapshotWorkers(threads?: number): CryptoPool {
   return prestartPool(threads);
+}
+
+/**
+ * Starts the thread that reads and cuts a file descriptor (a pipe or file on stdin, fd 0) for a
+ * snapshot stream: pass it as a stream's `content`, and `close()` it after the snapshot. Started before
+ * the repository is opened, it is ready by the time the password is checked.
+ */
+export function readFdOnThread(fd: number): FdReader {
+  return new FdReader(fd);
+}
+
+/** A stream's name as the snapshot stores it (a path inside it); refuses unsafe names (UnsafePathError) before anything is opened. */
+export function streamName(text: string): SafePath {
+  return toSafePath(text);
 }
 
 async function dirMeta(path: string): Promise<DirMeta> {
