@@ -32,10 +32,13 @@ export const FLAG_IGNORABLE = 0x01;
 /** MariaDB 10.11: the file is being re-sent and replaces what was extracted before. */
 export const FLAG_REWRITE = 0x02;
 
-/** Encodes the full header of a P chunk (everything before the payload); the payload may be in pieces. */
-export function encodePayloadHeader(pathBytes: Uint8Array, payload: readonly Uint8Array[], offset: number): Buffer {
+/**
+ * Encodes the full header of a P chunk (everything before the payload); the payload may be in pieces.
+ * `flags` is 0 but for a file written a second time (`FLAG_REWRITE`).
+ */
+export function encodePayloadHeader(pathBytes: Uint8Array, payload: readonly Uint8Array[], offset: number, flags = 0): Buffer {
   const header = Buffer.allocUnsafe(PREFIX_BYTES + pathBytes.length + PAYLOAD_TAIL_BYTES);
-  const at = writePrefix(header, ChunkType.Payload, pathBytes);
+  const at = writePrefix(header, ChunkType.Payload, pathBytes, flags);
   // The CRC is always computed here, from the very bytes this chunk carries: a CRC computed earlier and
   // looked up by its view once went stale when a recycled buffer object came back holding other bytes.
   let length = 0;
@@ -50,15 +53,31 @@ export function encodePayloadHeader(pathBytes: Uint8Array, payload: readonly Uin
   return header;
 }
 
-export function encodeEofChunk(pathBytes: Uint8Array): Buffer {
+export function encodeEofChunk(pathBytes: Uint8Array, flags = 0): Buffer {
   const chunk = Buffer.allocUnsafe(PREFIX_BYTES + pathBytes.length);
-  writePrefix(chunk, ChunkType.Eof, pathBytes);
+  writePrefix(chunk, ChunkType.Eof, pathBytes, flags);
   return chunk;
 }
 
-function writePrefix(buf: Buffer, type: ChunkType, pathBytes: Uint8Array): number {
+/** MariaDB's D chunk: delete a file extracted earlier. */
+export function encodeRemoveChunk(pathBytes: Uint8Array): Buffer {
+  const chunk = Buffer.allocUnsafe(PREFIX_BYTES + pathBytes.length);
+  writePrefix(chunk, ChunkType.Remove, pathBytes, 0);
+  return chunk;
+}
+
+/** MariaDB's R chunk: rename a file extracted earlier (new path length u32, then the new path). */
+export function encodeRenameChunk(pathBytes: Uint8Array, toBytes: Uint8Array): Buffer {
+  const chunk = Buffer.allocUnsafe(PREFIX_BYTES + pathBytes.length + 4 + toBytes.length);
+  const at = writePrefix(chunk, ChunkType.Rename, pathBytes, 0);
+  chunk.writeUInt32LE(toBytes.length, at);
+  chunk.set(toBytes, at + 4);
+  return chunk;
+}
+
+function writePrefix(buf: Buffer, type: ChunkType, pathBytes: Uint8Array, flags: number): number {
   MAGIC.copy(buf, 0);
-  buf[8] = 0; // flags: writers always emit 0
+  buf[8] = flags;
   buf[9] = type;
   buf.writeUInt32LE(pathBytes.length, 10);
   buf.set(pathBytes, PREFIX_BYTES);

@@ -5,11 +5,26 @@
  * and in order. A file's first chunk never precedes the first chunk of a file started before it, so
  * extractors that create parent directories one level at a time see the walk order.
  *
+ * A backup taken from a running MariaDB also edits files it sent earlier (`edits`): remove and rename
+ * chunks, written between files, and a file sent again, whose chunks carry the rewrite flag (without it
+ * mbstream refuses a file that exists). Those are MariaDB's own chunk types: only such streams have them.
+ *
  * xbstream has no directories or symlinks: they are reported through `onSkip`, never silently dropped.
  */
 import type { Entry, FileEntry } from '../../entry.js';
 import { SluiceError } from '../../errors.js';
-import { CHUNK_PAYLOAD_BYTES, encodeEofChunk, encodePayloadHeader, MAX_PATH_BYTES } from './codec.js';
+import {
+  CHUNK_PAYLOAD_BYTES,
+  encodeEofChunk,
+  encodePayloadHeader,
+  encodeRemoveChunk,
+  encodeRenameChunk,
+  FLAG_REWRITE,
+  MAX_PATH_BYTES,
+} from './codec.js';
+
+/** An edit of a file written earlier in the stream, by the name it was written under. */
+export type XbstreamFileEdit = { type: 'remove'; path: string } | { type: 'rename'; path: string; to: string };
 
 export interface XbstreamWriterOptions {
   /** Files whose chunks may interleave (xtrabackup's --parallel). */
@@ -21,6 +36,12 @@ export interface XbstreamWriterOptions {
   onFile?: (path: string, size: number) => void;
   /** A path some extractors refuse: mbstream rejects names starting with "." and drops the rest of the stream. */
   onPortability?: (path: string, problem: string) => void;
+  /**
+   * The edits that came after the first `files` entries of the input (asked each time an entry is taken,
+   * and once at the end; each edit is returned once). They are written once every file taken before is
+   * complete, and before the next one starts.
+   */
+  edits?: (files: number) => readonly XbstreamFileEdit[];
 }
 
 interface Lane {
@@ -30,6 +51,7 @@ interface Lane {
   offset: number;
   pending: Promise<IteratorResult<Uint8Array[]>> | undefined;
   started: boolean;
+  flags: number;
 }
 
 export async function* writeXbstream(entries: AsyncIterable<Entry>, options: XbstreamWriterOptions = {}): AsyncGenerator<Uint8Array> {
@@ -39,6 +61,18 @@ export async function* writeXbstream(entries: AsyncIterable<Entry>, options: Xbs
   const emptyDirs = new EmptyDirectoryTracker();
   const lanes: Lane[] = [];
   let sourceDone = false;
+  /** Files taken from the input so far. */
+  let taken = 0;
+  /** Names an extractor holds so far, when the input has edits (a second file of one of them is a rewrite). */
+  const written = new Set<string>();
+  /** Edits due, and the entry that waits for them (or for a lane writing a file of the same name) to be written. */
+  let dueEdits: XbstreamFileEdit[] = [];
+  let waiting: FileEntry | undefined;
+  /**
+   * mbstream 10.11 checks an E chunk that directly follows an R chunk against the previous P chunk's CRC
+   * over a buffer the R chunk overwrote, and fails: a P chunk (an empty one if need be) goes in between.
+   */
+  let renamedLast = false;
 
   const nextFile = async (): Promise<FileEntry | undefined> => {
     while (!sourceDone) {
@@ -59,14 +93,42 @@ export async function* writeXbstream(entries: AsyncIterable<Entry>, options: Xbs
     return undefined;
   };
 
+  const start = (entry: FileEntry): void => {
+    const rewrite = written.has(entry.path);
+    lanes.push(startLane(entry, chunkBytes, rewrite ? FLAG_REWRITE : 0));
+    if (options.edits !== undefined) written.add(entry.path);
+  };
+
   try {
     for (;;) {
-      while (lanes.length < parallel) {
+      while (lanes.length < parallel && waiting === undefined && !sourceDone) {
         const entry = await nextFile();
+        // the edits that came before this entry (or, at the end, after the last one)
+        if (options.edits !== undefined) dueEdits.push(...options.edits(taken));
         if (entry === undefined) break;
-        lanes.push(startLane(entry, chunkBytes));
+        taken += 1;
+        if (dueEdits.length > 0 || lanes.some((l) => l.entry.path === entry.path)) waiting = entry;
+        else start(entry);
       }
-      if (lanes.length === 0) break;
+      if (lanes.length === 0) {
+        for (const edit of dueEdits) {
+          yield encodeEdit(edit);
+          if (edit.type === 'rename') {
+            renamedLast = true;
+            if (written.delete(edit.path)) written.add(edit.to);
+          } else {
+            written.delete(edit.path);
+          }
+        }
+        dueEdits = [];
+        if (waiting !== undefined) {
+          start(waiting);
+          waiting = undefined;
+          continue;
+        }
+        if (sourceDone) break;
+        continue;
+      }
 
       // Every lane reads ahead, but only lanes up to the first one that has not emitted yet may emit:
       // first chunks keep walk order.
@@ -78,13 +140,16 @@ export async function* writeXbstream(entries: AsyncIterable<Entry>, options: Xbs
       lane.pending = undefined;
       lane.started = true;
       if (result.done === true) {
-        yield encodeEofChunk(lane.pathBytes);
+        if (renamedLast) yield encodePayloadHeader(lane.pathBytes, [], lane.offset, lane.flags);
+        renamedLast = false;
+        yield encodeEofChunk(lane.pathBytes, lane.flags);
         options.onFile?.(lane.entry.path, lane.offset);
         lanes.splice(lanes.indexOf(lane), 1);
         continue;
       }
       const pieces = result.value;
-      yield encodePayloadHeader(lane.pathBytes, pieces, lane.offset);
+      renamedLast = false;
+      yield encodePayloadHeader(lane.pathBytes, pieces, lane.offset, lane.flags);
       for (const piece of pieces) {
         yield piece;
         lane.offset += piece.length;
@@ -96,20 +161,31 @@ export async function* writeXbstream(entries: AsyncIterable<Entry>, options: Xbs
       await l.pending?.catch(() => undefined);
       await l.chunks.return?.();
     }));
+    if (waiting !== undefined) await waiting.content[Symbol.asyncIterator]().return?.();
     if (!sourceDone) await source.return?.();
   }
 }
 
-function startLane(entry: FileEntry, chunkBytes: number): Lane {
-  const pathBytes = Buffer.from(entry.path, 'utf8');
+function encodeEdit(edit: XbstreamFileEdit): Buffer {
+  const pathBytes = checkedPath(edit.path);
+  return edit.type === 'remove' ? encodeRemoveChunk(pathBytes) : encodeRenameChunk(pathBytes, checkedPath(edit.to));
+}
+
+function checkedPath(path: string): Buffer {
+  const pathBytes = Buffer.from(path, 'utf8');
   if (pathBytes.length > MAX_PATH_BYTES) {
     throw new SluiceError(
       'E_XBSTREAM_PATH_LENGTH',
       `path is ${pathBytes.length} bytes; xbstream readers accept at most ${MAX_PATH_BYTES} (use --stream=tar)`,
-      { path: entry.path },
+      { path },
     );
   }
-  return { entry, pathBytes, chunks: stageLikeUpstream(entry.content, chunkBytes)[Symbol.asyncIterator](), offset: 0, pending: undefined, started: false };
+  return pathBytes;
+}
+
+function startLane(entry: FileEntry, chunkBytes: number, flags: number): Lane {
+  const pathBytes = checkedPath(entry.path);
+  return { entry, pathBytes, chunks: stageLikeUpstream(entry.content, chunkBytes)[Symbol.asyncIterator](), offset: 0, pending: undefined, started: false, flags };
 }
 
 async function raceLanes(lanes: Lane[]): Promise<Lane> {

@@ -75,7 +75,11 @@ export async function backupMariadb(options: BackupMariadbOptions): Promise<Back
   const compress = await createEncodeChain(options.encode?.compress === undefined ? {} : { compress: options.encode.compress });
   const encrypt = await createEncodeChain(options.encode?.encrypt === undefined ? {} : { encrypt: options.encode.encrypt });
   const { isBackupMetaFile, mariabackupSource } = await import('../../source/mariabackup.js');
+  const { StreamEdits } = await import('../../physical/stream-edits.js');
+  // DDL from other sessions during the backup: mariabackup's remove/rename chunks, passed on
+  const edits = new StreamEdits();
   const source = mariabackupSource({
+    onEdit: edits.add,
     connection: options.connection,
     parallel,
     extraArgs: options.extraArgs ?? [],
@@ -88,7 +92,9 @@ export async function backupMariadb(options: BackupMariadbOptions): Promise<Back
   });
   async function* transformed(): AsyncGenerator<Entry> {
     for await (const entry of source.entries) {
-      yield isBackupMetaFile(entry.path) ? apply(encrypt, entry) : apply([...compress, ...encrypt], entry);
+      const encoded = isBackupMetaFile(entry.path) ? apply(encrypt, entry) : apply([...compress, ...encrypt], entry);
+      edits.sent(entry.path, encoded.path);
+      yield encoded;
     }
   }
   const coding = compress.length + encrypt.length > 0;
@@ -96,6 +102,7 @@ export async function backupMariadb(options: BackupMariadbOptions): Promise<Back
   const counter = new StreamCounter(options.onProgress);
   const bytes = writeXbstream(entries, {
     parallel,
+    edits: edits.after,
     onFile: (path, size) => {
       counter.fileDone();
       options.onFile?.(path, size);
