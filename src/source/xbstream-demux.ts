@@ -12,7 +12,8 @@
  *
  * MariaDB's seek, rewrite, remove and rename chunks describe edits of files already written, which an
  * entry (a byte stream written once) cannot express: they are refused with an error naming the chunk,
- * except rewrite, remove and rename when the consumer takes them (`onEdit`).
+ * except rewrite, remove and rename when the consumer takes them (`onEdit`: the snapshot replays them on
+ * its member files, `backup --mariadb --stream` passes them on to its writer).
  */
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
