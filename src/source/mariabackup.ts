@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { readXbstream } from '../container/xbstream/reader.js';
-import type { FileEntry } from '../entry.js';
+import type { FileEntry, SafePath } from '../entry.js';
 import { SluiceError } from '../errors.js';
 import { XbstreamDemux, type XbstreamEdit } from './xbstream-demux.js';
 
@@ -42,6 +42,8 @@ export interface MariabackupOptions {
   signal?: AbortSignal;
   /** Take remove/rename chunks (tables dropped or renamed during the backup) instead of failing. */
   onEdit?: (edit: XbstreamEdit) => void;
+  /** Files yielded only once complete (see `DemuxOptions.deferred`). */
+  deferred?: (path: SafePath) => boolean;
 }
 
 export interface MariabackupOutcome {
@@ -161,6 +163,7 @@ export function mariabackupSource(options: MariabackupOptions): MariabackupSourc
     mtimeMs: options.mtimeMs,
     ...(options.memoryBytes === undefined ? {} : { memoryBytes: options.memoryBytes }),
     ...(options.onEdit === undefined ? {} : { onEdit: options.onEdit }),
+    ...(options.deferred === undefined ? {} : { deferred: options.deferred }),
   });
 
   const failure = (result: MariabackupOutcome, cause?: unknown): MariabackupError => {

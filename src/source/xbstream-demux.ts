@@ -5,6 +5,7 @@
  * xbstream interleaves files (mariabackup --parallel) and a file's payload arrives in pieces. Entries are
  * yielded in the order of each file's first chunk. Nothing is read from the input until a consumer asks
  * for an entry or for bytes it does not have yet, so a slow consumer stops the producer (backpressure).
+ * (A file named `deferred` is yielded at its end instead.)
  * Bytes read for a file nobody is reading at that moment are kept in memory up to `memoryBytes` in all,
  * and beyond that appended to a spool file of that file in `spoolDirectory` (disk, never memory), read
  * back in order when that file's content is pulled. With mariabackup's default --parallel=1 and a consumer
@@ -32,10 +33,17 @@ export interface DemuxOptions {
   /**
    * Remove and rename chunks (mariabackup writes them for tables dropped or renamed during the backup)
    * are passed here instead of refused, and a file sent again with the rewrite flag becomes a second
-   * entry of the same name (the later one replaces the earlier). `after` is the number of files the stream had started before
-   * the chunk, so a consumer that stores files out of order can replay the edits in stream order.
+   * entry of the same name (the later one replaces the earlier). `after` is the number of entries yielded
+   * (or due to be) before the chunk, so a consumer that stores files out of order can replay the edits in
+   * stream order.
    */
   onEdit?: (edit: XbstreamEdit) => void;
+  /**
+   * Files yielded only once complete, held meanwhile like any file nobody reads (memory, then spool):
+   * mariabackup's redo log copy, which under a write load starts first and ends last, and would
+   * otherwise make its consumer pull the whole backup through the spool while it waits for its bytes.
+   */
+  deferred?: (path: SafePath) => boolean;
 }
 
 export type XbstreamEdit = { type: 'remove'; path: SafePath; after: number } | { type: 'rename'; path: SafePath; to: SafePath; after: number };
@@ -59,6 +67,8 @@ interface FileState {
   done: boolean;
   /** The consumer stopped reading: later bytes are dropped. */
   abandoned: boolean;
+  /** Yielded only at its end (`DemuxOptions.deferred`). */
+  deferred: boolean;
   spool?: Spool;
 }
 
@@ -199,11 +209,14 @@ export class XbstreamDemux {
         if (event.data.length > 0 && !file.abandoned) this.#keep(file, event.data);
         break;
       }
-      case 'eof':
+      case 'eof': {
         // a lone E with the rewrite flag sends a finished file again, empty
         if (event.rewrite === true && this.#options.onEdit !== undefined && this.#files.get(event.path)?.done === true) this.#files.delete(event.path);
-        this.#file(event.path).done = true;
+        const file = this.#file(event.path);
+        file.done = true;
+        if (file.deferred) this.#announce(file);
         break;
+      }
       case 'seek':
         if (event.offset !== this.#file(event.path).received) {
           throw this.#fail(new FormatError('E_XBSTREAM_EDIT', `a seek to offset ${event.offset} cannot be taken into a backup as it is read`, where));
@@ -239,12 +252,16 @@ export class XbstreamDemux {
   #file(path: SafePath): FileState {
     let file = this.#files.get(path);
     if (file === undefined) {
-      file = { path, segments: [], received: 0, done: false, abandoned: false };
+      file = { path, segments: [], received: 0, done: false, abandoned: false, deferred: this.#options.deferred?.(path) === true };
       this.#files.set(path, file);
-      this.#unannounced.push(file);
-      this.#created += 1;
+      if (!file.deferred) this.#announce(file);
     }
     return file;
+  }
+
+  #announce(file: FileState): void {
+    this.#unannounced.push(file);
+    this.#created += 1;
   }
 
   #keep(file: FileState, data: Uint8Array): void {

@@ -108,3 +108,45 @@ test('with onEdit, rewrite makes a new version of a file and remove/rename are r
     { type: 'remove', path: 'gone', after: 3 },
   ]);
 });
+
+test('a deferred file (the redo log copy, started first and ended last) comes out at its end, and the files read meanwhile as they arrive hold nothing back', async (t) => {
+  const dir = await tempDir(t);
+  const redo = pseudoRandomBytes(256 << 10, 4);
+  const data = { 'db/a.ibd': pseudoRandomBytes(1 << 20, 5), 'db/b.ibd': pseudoRandomBytes(1 << 20, 6) };
+  // the redo log's chunks interleave with the data files, one after the other, from the first to the last
+  const parts: Buffer[] = [];
+  let redoAt = 0;
+  const redoPiece = (): void => {
+    parts.push(payloadChunk('ib_logfile0', redo.subarray(redoAt, redoAt + (32 << 10)), { offset: redoAt }));
+    redoAt += 32 << 10;
+  };
+  redoPiece();
+  for (const [name, bytes] of Object.entries(data)) {
+    for (let at = 0; at < bytes.length; at += 256 << 10) {
+      parts.push(payloadChunk(name, bytes.subarray(at, at + (256 << 10)), { offset: at }));
+      redoPiece();
+    }
+    parts.push(eofChunk(name));
+  }
+  while (redoAt < redo.length) redoPiece();
+  parts.push(eofChunk('ib_logfile0'), payloadChunk('db/c.frm', 'frm'), eofChunk('db/c.frm'));
+  const edits: unknown[] = [];
+  const stream = Buffer.concat([...parts.slice(0, -2), removeChunk('db/gone'), ...parts.slice(-2)]);
+  const demux = new XbstreamDemux(readXbstream(inPieces(stream)), {
+    spoolDirectory: dir,
+    mtimeMs: 0,
+    deferred: (path) => path === 'ib_logfile0',
+    onEdit: (e) => edits.push(e),
+  });
+  const seen: [string, string][] = [];
+  for await (const entry of demux.entries()) seen.push([entry.path, sha256(await drain(entry.content))]);
+  assert.deepEqual(seen, [
+    ['db/a.ibd', sha256(data['db/a.ibd'])],
+    ['db/b.ibd', sha256(data['db/b.ibd'])],
+    ['ib_logfile0', sha256(redo)],
+    ['db/c.frm', sha256('frm')],
+  ]);
+  assert.deepEqual(edits, [{ type: 'remove', path: 'db/gone', after: 3 }], 'after counts entries in the order they come out');
+  assert.equal(demux.held.spooledBytes, 0);
+  assert.ok(demux.held.peakMemoryBytes <= redo.length + (256 << 10), `held ${demux.held.peakMemoryBytes}: the redo log and at most one data chunk`);
+});

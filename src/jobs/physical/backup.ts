@@ -12,14 +12,10 @@ import { writeXbstream } from '../../container/xbstream/writer.js';
 import type { Entry } from '../../entry.js';
 import { createEncodeChain, type EncodeChainOptions } from '../../transform/encode-chain.js';
 import type { FileTransform } from '../../transform/entry-transform.js';
-import { prefetchFiles } from '../../transform/prefetch.js';
 import { type SentStream, sendStream, type StreamOutput } from '../stream/output.js';
 import { StreamCounter, type StreamProgress } from '../stream/progress.js';
 import { type OnReport, xbstreamWriterReports } from '../stream/reports.js';
 import { defaultLogFile } from './log-file.js';
-
-/** Files whose codec work starts ahead of the container, as in `backupStream`. */
-const PREFETCH_FILES = 16;
 
 export interface BackupMariadbOptions extends StreamOutput {
   /** The server (default: mariabackup's defaults). The password goes to mariabackup in a 0600 file, never on argv. */
@@ -76,10 +72,13 @@ export async function backupMariadb(options: BackupMariadbOptions): Promise<Back
   const encrypt = await createEncodeChain(options.encode?.encrypt === undefined ? {} : { encrypt: options.encode.encrypt });
   const { isBackupMetaFile, mariabackupSource } = await import('../../source/mariabackup.js');
   const { StreamEdits } = await import('../../physical/stream-edits.js');
+  const { isRedoLogCopy } = await import('../../physical/redo-log.js');
   // DDL from other sessions during the backup: mariabackup's remove/rename chunks, passed on
   const edits = new StreamEdits();
   const source = mariabackupSource({
     onEdit: edits.add,
+    // under a write load the redo log copy starts first and ends last: sent whole at its end, it takes no writer lane meanwhile
+    deferred: isRedoLogCopy,
     connection: options.connection,
     parallel,
     extraArgs: options.extraArgs ?? [],
@@ -97,8 +96,9 @@ export async function backupMariadb(options: BackupMariadbOptions): Promise<Back
       yield encoded;
     }
   }
-  const coding = compress.length + encrypt.length > 0;
-  const entries: AsyncIterable<Entry> = coding ? prefetchFiles(transformed(), { files: PREFETCH_FILES }) : transformed();
+  // No prefetching of files (as `backupStream` does): mariabackup sends them one after another, so taking
+  // the next file early reads all of the current one from its stdout at once, into memory and spool files.
+  const entries: AsyncIterable<Entry> = transformed();
   const counter = new StreamCounter(options.onProgress);
   const bytes = writeXbstream(entries, {
     parallel,
