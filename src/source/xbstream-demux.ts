@@ -39,7 +39,7 @@ export interface DemuxOptions {
    */
   onEdit?: (edit: XbstreamEdit) => void;
   /**
-   * Files yielded only once complete, held meanwhile like any file nobody reads (memory, then spool):
+   * Files yielded only once complete, held meanwhile in a spool file (not in memory):
    * mariabackup's redo log copy, which under a write load starts first and ends last, and would
    * otherwise make its consumer pull the whole backup through the spool while it waits for its bytes.
    */
@@ -265,7 +265,8 @@ export class XbstreamDemux {
   }
 
   #keep(file: FileState, data: Uint8Array): void {
-    if (this.#memoryBytes + data.length <= this.#budget) {
+    // a deferred file is held for the whole backup: the memory is kept for the files that interleave briefly
+    if (!file.deferred && this.#memoryBytes + data.length <= this.#budget) {
       this.#memoryBytes += data.length;
       this.#peakMemoryBytes = Math.max(this.#peakMemoryBytes, this.#memoryBytes);
       file.segments.push({ kind: 'memory', data });
