@@ -24,7 +24,6 @@ import {
 import { createDecoder, type Decoder, encodingLayers, type Layer } from '../transform/decode.js';
 import { createEncodeChain, type EncodeChainOptions, type SourceBuffers } from '../transform/encode-chain.js';
 import type { FileTransform } from '../transform/entry-transform.js';
-import { checkXbcryptKey } from '../transform/xbcrypt/decoder.js';
 import type { CliContext } from './context.js';
 import { warn } from './log.js';
 import { parseCount, parseSize } from './units.js';
@@ -188,6 +187,7 @@ export async function decoderFrom(
     }
   }
   if (xbcryptKey !== undefined) {
+    const { checkXbcryptKey } = await import('../transform/xbcrypt/decoder.js');
     checkXbcryptKey(xbcryptKey, options.encryptKey !== undefined ? '--encrypt-key' : `--encrypt-key-file ${options.encryptKeyFile}`);
     const want = /^AES(128|192|256)$/i.exec(options.decrypt ?? '');
     if (want !== null && Number(want[1]) / 8 !== xbcryptKey.length) {
