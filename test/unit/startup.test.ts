@@ -112,6 +112,7 @@ test('commands on a local repository do not load the AWS SDK', async () => {
   const snapshots = await loadsOf(['snapshots'], env);
   assert.equal(snapshots.status, 0);
   for (const { modules } of [init, snapshots]) assert.ok(!loaded(modules, '@aws-sdk/client-s3'), 'the AWS SDK was loaded for a local repository');
+  assert.ok(!loaded(snapshots.modules, 'zstd-napi'), 'listing snapshots loaded zstd (no blob is decompressed)');
   const s3 = await loadsOf(['snapshots', '-r', 's3:http://127.0.0.1:9/no-such-bucket', '--s3-retries', '1'], { ...env, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' });
   assert.notEqual(s3.status, 0, 'nothing listens on port 9');
   assert.ok(loaded(s3.modules, '@aws-sdk/client-s3'), 'an s3: repository did not load the SDK: the check above cannot fail');
