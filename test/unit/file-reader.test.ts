@@ -161,7 +161,8 @@ test('within the inline budget files are read on the calling thread, and no read
     for await (const piece of batched.content(path)) pieces.push(Buffer.from(piece));
     assert.deepEqual(Buffer.concat(pieces), pseudoRandomBytes(5000 * i, i));
   }
-  assert.equal(await osThreads(), before, 'a thread started for reads within the budget');
+  // at most as many: a thread of an earlier test may still be finishing its exit
+  assert.ok((await osThreads()) <= before, 'a thread started for reads within the budget');
   await inline.close();
   // the same reads without a budget do start a thread: the count above can tell
   const threaded = new FileReader(new BufferPool(64 * 1024, 4, true), { threads: 1 });
