@@ -1,7 +1,8 @@
 /**
  * Issue 14, start-up rows: how long the CLI takes before it does anything, against a bare `node -e 0`.
- * Contenders take turns (run 1 of each, then run 2 of each, ...); medians of wall and CPU (user + sys) time,
- * the largest peak RSS, all from GNU time. On a shared machine CPU time is the steadier of the two.
+ * Contenders take turns (run 1 of each, then run 2 of each, ...); medians of wall time (around the whole
+ * run, the shell and GNU time included, as for `node -e 0`) and CPU time (user + sys, GNU time), the
+ * largest peak RSS. On a shared machine CPU time is the steadier of the two.
  *
  *   node dist/bench/startup/startup.js [--runs 11] [--before OTHER/dist/src/cli/main.js] [--dir DIR]
  *
@@ -87,12 +88,14 @@ function inTurns(contenders: readonly Contender[], runs: number, env: string, ti
   const samples = contenders.map(() => ({ wall: [] as number[], cpu: [] as number[], rssKb: 0 }));
   for (let turn = 0; turn <= runs; turn++) {
     contenders.forEach(({ label, command }, i) => {
-      const r = spawnSync('bash', ['-c', `${env} /usr/bin/time -f '%e %U %S %M' -o ${timeFile} ${command} > /dev/null 2>&1`], { stdio: 'ignore' });
+      const started = performance.now();
+      const r = spawnSync('bash', ['-c', `${env} /usr/bin/time -f '%U %S %M' -o ${timeFile} ${command} > /dev/null 2>&1`], { stdio: 'ignore' });
+      const wall = (performance.now() - started) / 1000; // GNU time's own is in hundredths
       if (r.status !== 0) throw new Error(`${label} failed (${r.status}): ${command}`);
       if (turn === 0) return; // the warm-up turn fills the page cache
-      const [wall, user, sys, rss] = (readFileSync(timeFile, 'utf8').trim().split('\n').pop() as string).split(' ').map(Number);
+      const [user, sys, rss] = (readFileSync(timeFile, 'utf8').trim().split('\n').pop() as string).split(' ').map(Number);
       const s = samples[i] as (typeof samples)[number];
-      s.wall.push(wall as number);
+      s.wall.push(wall);
       s.cpu.push((user as number) + (sys as number));
       s.rssKb = Math.max(s.rssKb, rss as number);
     });
