@@ -98,8 +98,9 @@ test('an interrupted backup exits 130 and says so', async (t) => {
   const child = spawn(process.execPath, [SLUICE_JS, 'backup', '--stream', '--throttle=10K', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  // Interrupted once bytes flow: the command is running then (a fixed wait could end before node has started).
+  await new Promise((r) => child.stdout.once('data', r));
   child.stdout.resume();
-  await new Promise((r) => setTimeout(r, 700));
   child.kill('SIGINT');
   const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   assert.equal(status, 130);
