@@ -15,6 +15,7 @@ const benchmarks: Record<string, { file: string; what: string }> = {
   'real-data': { file: 'real-data/build.js', what: 'issue #14: build (once) the real MariaDB data set: --dir DIR [--size MB]' },
   'issue-14': { file: 'real-data/issue-table.js', what: "issue #14: every row of the issue's table: --real DIR | --synthetic DIR" },
   ui: { file: 'ui/timeline.js', what: 'issue #13: sluice ui with 1,000 snapshots and a 10,000-entry directory (API and chromium)' },
+  startup: { file: 'startup/startup.js', what: 'issue #14: start-up time of --version, --help, snapshots, a one-file backup: [--before OLD/dist/src/cli/main.js]' },
   'compress-real': { file: 'transform/real-data.js', what: 'issue #3/#14: compressed backups of a real datadir: --real DIR | --tree DIR' },
 };
 

@@ -1,53 +1,21 @@
 #!/usr/bin/env node
-/** The `sluice` binary: builds the command tree, runs one command, maps its outcome to an exit status. */
+/** The `sluice` binary: the process around one command line (signals, stdout, exit status); program.ts runs it. */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
-import { normalizeOptionalValues } from './argv.js';
-import type { CommandModule } from './command.js';
-import { loadCommands } from './commands/index.js';
 import { type CliContext, processContext } from './context.js';
-import { EXIT_STATUS_HELP, exitStatusFor } from './exit.js';
 import { VERSION } from './version.js';
 
-export function buildProgram(ctx: CliContext, commands: readonly CommandModule[]): Command {
-  const program = new Command('sluice')
-    .description('Streaming backups: xbstream/tar streams, MySQL dumps, an encrypted deduplicated repository')
-    .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({
-      writeOut: (s) => ctx.stdout.write(s),
-      writeErr: (s) => ctx.stderr.write(s),
-    })
-    .addHelpText('after', EXIT_STATUS_HELP)
-    .exitOverride();
-  for (const module of commands) module.register(program, ctx);
-  for (const sub of program.commands) {
-    sub.exitOverride().configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
-  }
-  return program;
-}
-
-export function normalizeArgs(args: readonly string[], commands: readonly CommandModule[]): string[] {
-  const name = args[0];
-  const module = commands.find((c) => c.name === name);
-  if (module?.optionalValues === undefined) return [...args];
-  return [name as string, ...normalizeOptionalValues(args.slice(1), module.optionalValues)];
-}
-
+/**
+ * Runs one command line. `--version` is answered here, before commander or any command loads (start-up is
+ * all that costs); everything else goes through program.ts, which loads only the modules the command uses.
+ */
 export async function main(args: readonly string[], ctx: CliContext): Promise<number> {
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
-    // answered before any command module loads: start-up is most of what this costs
     ctx.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  try {
-    const commands = await loadCommands(args[0]);
-    await buildProgram(ctx, commands).parseAsync(normalizeArgs(args, commands), { from: 'user' });
-    return ctx.exitCode;
-  } catch (err) {
-    return exitStatusFor(ctx, err, args);
-  }
+  const { runProgram } = await import('./program.js');
+  return runProgram(args, ctx);
 }
 
 function isEntryPoint(): boolean {

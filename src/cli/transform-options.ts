@@ -23,7 +23,6 @@ import {
 } from '../transform/compress.js';
 import { createDecoder, type Decoder, encodingLayers, type Layer } from '../transform/decode.js';
 import type { EncodeChainOptions } from '../transform/encode-chain.js';
-import { checkXbcryptKey } from '../transform/xbcrypt/decoder.js';
 import type { CliContext } from './context.js';
 import { warn } from './log.js';
 import { parseCount, parseSize } from './units.js';
@@ -178,6 +177,7 @@ export async function decoderFrom(
     }
   }
   if (xbcryptKey !== undefined) {
+    const { checkXbcryptKey } = await import('../transform/xbcrypt/decoder.js');
     checkXbcryptKey(xbcryptKey, options.encryptKey !== undefined ? '--encrypt-key' : `--encrypt-key-file ${options.encryptKeyFile}`);
     const want = /^AES(128|192|256)$/i.exec(options.decrypt ?? '');
     if (want !== null && Number(want[1]) / 8 !== xbcryptKey.length) {

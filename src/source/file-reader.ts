@@ -6,17 +6,29 @@
  * than mbstream; a worker looping over openSync/readSync/closeSync does not pay it. Each request is one message (open on first use, read, close at the end of the
  * file); blocks are SharedArrayBuffers, so the data is never copied between threads, and they return to
  * the pool when the sink has written them (see BufferPool).
+ *
+ * Starting a thread costs more than a small backup takes (about 30 ms of CPU and 12 MiB): with
+ * `inlineBytes`, the first reads of a job are done on the calling thread, and threads start only once that
+ * many bytes have been read, so a backup of a few small files never starts one.
  */
 import type { BufferPool } from '../bytes/buffer-pool.js';
 import { WorkerChannel } from '../threads/worker-channel.js';
-import type { BatchedFile, ReaderReply, ReaderRequest } from './file-reader-worker.js';
+import { type BatchedFile, type ReaderReply, type ReaderRequest, SyncReads } from './file-reads.js';
 
-class ReaderThread {
+/** What answers requests and may hold files open: a reader thread, or the calling thread (InlineReads). */
+interface Reads {
+  /** Sends a message that has no reply (a close). */
+  send(message: ReaderRequest): void;
+}
+
+const readError = (error: { message: string }): Error => Object.assign(new Error(error.message), error);
+
+class ReaderThread implements Reads {
   readonly channel: WorkerChannel = new WorkerChannel(new URL('./file-reader-worker.js', import.meta.url), {
     name: 'file reader',
     onMessage: (message) => {
       const reply = message as ReaderReply;
-      if ('error' in reply) this.channel.reject(reply.request, Object.assign(new Error(reply.error.message), reply.error));
+      if ('error' in reply) this.channel.reject(reply.request, readError(reply.error));
       else this.channel.resolve(reply.request, reply);
     },
   });
@@ -26,9 +38,33 @@ class ReaderThread {
     return this.channel.call(message);
   }
 
-  /** Sends a message that has no reply. */
   send(message: ReaderRequest): void {
     if (this.channel.failure === undefined) this.channel.post(message);
+  }
+}
+
+/** Requests answered at once on the calling thread; a read of anything but a regular file is left to a thread. */
+class InlineReads implements Reads {
+  readonly #reads = new SyncReads({ regularOnly: true });
+  #next = 0;
+  /** Bytes read so far. */
+  bytes = 0;
+
+  /** The reply, or undefined when a thread must do this read. */
+  answer(message: (request: number) => ReaderRequest): Promise<ReaderReply> | undefined {
+    const reply = this.#reads.handle(message(this.#next++));
+    if (reply === undefined) return undefined;
+    if ('error' in reply) return Promise.reject(readError(reply.error));
+    this.bytes += 'files' in reply ? reply.files.reduce((sum, f) => sum + (f?.length ?? 0), 0) : reply.bytesRead;
+    return Promise.resolve(reply);
+  }
+
+  send(message: ReaderRequest): void {
+    this.#reads.handle(message);
+  }
+
+  close(): void {
+    this.#reads.closeAll();
   }
 }
 
@@ -37,6 +73,8 @@ export interface FileReaderOptions {
   threads?: number;
   /** Blocks requested ahead of the consumer per file (memory: readAhead + 1 blocks per file being read). */
   readAhead?: number;
+  /** Bytes read on the calling thread before any reader thread starts (default 0: threads from the first read). */
+  inlineBytes?: number;
 }
 
 type Read = { block: Buffer; bytesRead: number; eof: boolean };
@@ -46,6 +84,8 @@ export class FileReader {
   readonly #threads: (ReaderThread | undefined)[];
   readonly #pool: BufferPool;
   readonly #readAhead: number;
+  readonly #inline: InlineReads | undefined;
+  readonly #inlineBytes: number;
   #nextFile = 0;
   #nextThread = 0;
 
@@ -55,6 +95,8 @@ export class FileReader {
     this.#pool = pool;
     this.#readAhead = Math.max(1, options.readAhead ?? 1);
     this.#threads = Array.from({ length: Math.max(1, options.threads ?? 1) }, () => undefined);
+    this.#inlineBytes = options.inlineBytes ?? 0;
+    this.#inline = this.#inlineBytes > 0 ? new InlineReads() : undefined;
   }
 
   /**
@@ -65,8 +107,8 @@ export class FileReader {
   async *read(path: string, sizeHint = Number.MAX_SAFE_INTEGER, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
     const file = this.#nextFile++;
     const blockBytes = this.#pool.blockBytes;
-    /** Threads that may hold this file open (a thread closes it itself when a read reaches the end). */
-    const openOn = new Set<ReaderThread>();
+    /** Readers that may hold this file open (a reader closes it itself when a read reaches the end). */
+    const openOn = new Set<Reads>();
     // Up to the hinted size, ask one byte more than is left so the end shows as a short read; a file that
     // grew past its hint is read on in whole blocks.
     const requestAt = (at: number): number => (at >= sizeHint ? blockBytes : Math.min(blockBytes, sizeHint - at + 1));
@@ -137,18 +179,28 @@ export class FileReader {
     return reply.then((answer) => ({ block, files: (answer as { files: BatchedFile[] }).files }));
   }
 
-  /** Sends a request that fills a pool block to the next thread in turn; a failed request gives the block back. */
-  #request(message: (request: number, block: SharedArrayBuffer) => ReaderRequest): { thread: ReaderThread; block: Buffer; reply: Promise<ReaderReply> } {
-    const thread = (this.#threads[this.#nextThread++ % this.#threads.length] ??= new ReaderThread());
+  /**
+   * Sends a request that fills a pool block: on the calling thread while the inline budget lasts, else to
+   * the next thread in turn. A failed request gives the block back.
+   */
+  #request(message: (request: number, block: SharedArrayBuffer) => ReaderRequest): { thread: Reads; block: Buffer; reply: Promise<ReaderReply> } {
     const block = this.#pool.take();
-    const reply = thread.request((request) => message(request, block.buffer as SharedArrayBuffer)).catch((err: unknown) => {
+    const shared = block.buffer as SharedArrayBuffer;
+    const release = (err: unknown): never => {
       this.#pool.putBack(block);
       throw err;
-    });
-    return { thread, block, reply };
+    };
+    const inline = this.#inline;
+    if (inline !== undefined && inline.bytes < this.#inlineBytes) {
+      const reply = inline.answer((request) => message(request, shared));
+      if (reply !== undefined) return { thread: inline, block, reply: reply.catch(release) };
+    }
+    const thread = (this.#threads[this.#nextThread++ % this.#threads.length] ??= new ReaderThread());
+    return { thread, block, reply: thread.request((request) => message(request, shared)).catch(release) };
   }
 
   async close(): Promise<void> {
+    this.#inline?.close();
     await Promise.all(this.#threads.map((t) => t?.channel.terminate()));
   }
 }

@@ -7,7 +7,16 @@
  * transfer lists and shared memory) and, from `onMessage`, settles the requests a reply answers (one
  * reply may answer several). Messages that answer no request (events) are the wrapper's too.
  */
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { Worker, WorkerOptions } from 'node:worker_threads';
+
+/**
+ * node:worker_threads, loaded when the first thread starts: loading it costs a few milliseconds of start-up,
+ * which commands that never start a thread (most small ones) need not pay.
+ */
+let workerClass: typeof Worker | undefined;
+const WorkerThread = (): typeof Worker =>
+  (workerClass ??= (createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads')).Worker);
 
 export interface Waiter<T> {
   resolve: (value: T) => void;
@@ -42,7 +51,7 @@ export class WorkerChannel {
     this.#name = options.name;
     this.#whileWaiting = (options.keepAlive ?? 'while-waiting') === 'while-waiting';
     this.#onFailure = options.onFailure;
-    this.#worker = new Worker(url, options.workerData === undefined ? {} : { workerData: options.workerData });
+    this.#worker = new (WorkerThread())(url, options.workerData === undefined ? {} : { workerData: options.workerData });
     if (this.#whileWaiting) this.#worker.unref();
     this.#worker.on('message', options.onMessage);
     this.#worker.on('error', (err: unknown) => this.#fail(err instanceof Error ? err : new Error(String(err))));

@@ -11,11 +11,7 @@ import { toSafePath } from '../entry.js';
 import { ExitCode, FormatError, SluiceError } from '../errors.js';
 import type { AgeDecryptor } from './age/decrypt.js';
 import type { FileTransform } from './entry-transform.js';
-import { decodeLz4 } from './lz4/decoder.js';
 import { BlockPool } from './pool/block-pool.js';
-import { decodeQpress } from './qpress/decoder.js';
-import { checkXbcryptKey, decodeXbcrypt } from './xbcrypt/decoder.js';
-import { decodeZstd } from './zstd/decoder.js';
 
 export type Layer = 'zstd' | 'lz4' | 'qpress' | 'age' | 'xbcrypt';
 export type CompressionLayer = Extract<Layer, 'zstd' | 'lz4' | 'qpress'>;
@@ -104,12 +100,20 @@ export interface Decoder {
   readonly pools: readonly BlockPool[];
 }
 
-/** Async because the age module (and `age-encryption`) is loaded only when age keys are given. */
+/**
+ * Async because each decoder's module is loaded only when the options ask for it: the decompressors with
+ * `decompress`, xbcrypt with its key, the age module (and `age-encryption`) with age keys. A command that
+ * decodes nothing loads none of them.
+ */
 export async function createDecoder(options: DecodeOptions): Promise<Decoder> {
   const decompressPool = new BlockPool({ threads: options.decompressThreads ?? 1 });
   const decryptPool = new BlockPool({ threads: options.decryptThreads ?? 1 });
   const hasAge = (options.age?.identities?.length ?? 0) + (options.age?.passphrases?.length ?? 0) > 0;
-  if (options.xbcryptKey !== undefined) checkXbcryptKey(options.xbcryptKey, 'the xbcrypt key');
+  const [zstd, lz4, qpress] = options.decompress
+    ? await Promise.all([import('./zstd/decoder.js'), import('./lz4/decoder.js'), import('./qpress/decoder.js')])
+    : [];
+  const xbcrypt = options.xbcryptKey !== undefined ? await import('./xbcrypt/decoder.js') : undefined;
+  if (options.xbcryptKey !== undefined) xbcrypt?.checkXbcryptKey(options.xbcryptKey, 'the xbcrypt key');
   const ageDecryptor =
     options.decrypt && hasAge ? new (await import('./age/decrypt.js')).AgeDecryptor({ ...options.age, pool: decryptPool }) : undefined;
   let warnedXbcrypt = false;
@@ -133,14 +137,19 @@ export async function createDecoder(options: DecodeOptions): Promise<Decoder> {
     return out;
   }
 
+  /** A layer this decoder was not asked to remove (so its module is not loaded): a caller's mistake. */
+  const notEnabled = (layer: Layer): never => {
+    throw new Error(`this decoder was not created to remove the ${layer} layer`);
+  };
+
   function decodeLayer(content: AsyncIterable<Uint8Array>, path: string, layer: Layer): AsyncIterable<Uint8Array> {
     switch (layer) {
       case 'zstd':
-        return decodeZstd(content, { pool: decompressPool, path });
+        return (zstd ?? notEnabled(layer)).decodeZstd(content, { pool: decompressPool, path });
       case 'lz4':
-        return decodeLz4(content, { pool: decompressPool, path });
+        return (lz4 ?? notEnabled(layer)).decodeLz4(content, { pool: decompressPool, path });
       case 'qpress':
-        return decodeQpress(content, { pool: decompressPool, path });
+        return (qpress ?? notEnabled(layer)).decodeQpress(content, { pool: decompressPool, path });
       case 'age':
         return (ageDecryptor as AgeDecryptor).decrypt(content, path);
       case 'xbcrypt':
@@ -150,7 +159,7 @@ export async function createDecoder(options: DecodeOptions): Promise<Decoder> {
             `${path}: xbcrypt is not authenticated encryption (AES-CTR with an unkeyed CRC32): a wrong key or damage is detected, deliberate tampering may not be`,
           );
         }
-        return decodeXbcrypt(content, { pool: decryptPool, path, key: options.xbcryptKey as Uint8Array });
+        return (xbcrypt ?? notEnabled(layer)).decodeXbcrypt(content, { pool: decryptPool, path, key: options.xbcryptKey as Uint8Array });
     }
   }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { symlink, writeFile } from 'node:fs/promises';
+import { readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BufferPool } from '../../src/bytes/buffer-pool.js';
@@ -142,4 +143,66 @@ test('a reader thread that exits fails the reads waiting on it instead of leavin
   ]);
   await closing;
   assert.match(outcome, /^failed: .*exited/, `outcome: ${outcome}`);
+});
+
+/** OS threads of this process (a reader thread that starts adds at least its own). */
+const osThreads = async (): Promise<number> => Number(/^Threads:\s+(\d+)/m.exec(await readFile('/proc/self/status', 'utf8'))?.[1]);
+
+test('within the inline budget files are read on the calling thread, and no reader thread starts', async (t) => {
+  const dir = await tempDir(t);
+  const paths = [0, 1, 2].map((i) => join(dir, `f${i}`));
+  for (const [i, path] of paths.entries()) await writeFile(path, pseudoRandomBytes(5000 * i, i));
+  const before = await osThreads();
+  const inline = new FileReader(new BufferPool(64 * 1024, 4, true), { threads: 2, inlineBytes: 1 << 20 });
+  for (const [i, path] of paths.entries()) assert.deepEqual((await readAll(inline, path)).data, pseudoRandomBytes(5000 * i, i));
+  const batched = inline.batched(paths);
+  for (const [i, path] of paths.entries()) {
+    const pieces: Uint8Array[] = [];
+    for await (const piece of batched.content(path)) pieces.push(Buffer.from(piece));
+    assert.deepEqual(Buffer.concat(pieces), pseudoRandomBytes(5000 * i, i));
+  }
+  // at most as many: a thread of an earlier test may still be finishing its exit
+  assert.ok((await osThreads()) <= before, 'a thread started for reads within the budget');
+  await inline.close();
+  // the same reads without a budget do start a thread: the count above can tell
+  const threaded = new FileReader(new BufferPool(64 * 1024, 4, true), { threads: 1 });
+  t.after(() => threaded.close());
+  await readAll(threaded, paths[1] as string);
+  assert.ok((await osThreads()) > before, 'the thread count did not show a reader thread');
+});
+
+test('past the inline budget reads go to the threads, also in the middle of a file', async (t) => {
+  const dir = await tempDir(t);
+  const data = pseudoRandomBytes(40 * 4096 + 17, 9);
+  await writeFile(join(dir, 'big'), data);
+  const reader = new FileReader(new BufferPool(4096, 4, true), { threads: 2, readAhead: 2, inlineBytes: 5 * 4096 });
+  t.after(() => reader.close());
+  const before = await osThreads();
+  for (const hint of [undefined, data.length]) {
+    const got = await readAll(reader, join(dir, 'big'), hint);
+    assert.deepEqual(got.data, data, `hint ${hint}`);
+    assert.equal(got.blocks, 41);
+  }
+  assert.ok((await osThreads()) > before, 'no reader thread started past the budget');
+});
+
+test('the inline reader never blocks on a FIFO: a thread opens it, as without the budget', async (t) => {
+  const dir = await tempDir(t);
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const outcome = async (inlineBytes: number): Promise<string> => {
+    const reader = new FileReader(new BufferPool(4096, 4, true), { inlineBytes });
+    t.after(() => reader.close());
+    const reading = readAll(reader, fifo).then(
+      () => 'read',
+      (err: NodeJS.ErrnoException) => `${err.code}`,
+    );
+    // Were the open done on this thread, it would wait for a writer and this line would never run.
+    const writer = spawn('sh', ['-c', `printf 'through the pipe' > ${fifo}`]);
+    const [result] = await Promise.all([reading, new Promise((resolve) => writer.on('close', resolve))]);
+    return result;
+  };
+  // positional reads cannot read a pipe: the outcome is the threads' own, with or without the budget
+  assert.equal(await outcome(1 << 20), 'ESPIPE');
+  assert.equal(await outcome(0), 'ESPIPE');
 });

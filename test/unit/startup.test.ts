@@ -79,3 +79,41 @@ test('snapshots loads its own command module, not the archiver or the other repo
     assert.ok(!modules.some((m) => m.endsWith(file)), `snapshots loaded ${file}`);
   }
 });
+
+test('--version loads no command and not commander', async () => {
+  const { status, modules } = await loadsOf(['--version']);
+  assert.equal(status, 0);
+  assert.ok(modules.some((m) => m.endsWith('/cli/main.js')), 'the recorder missed the entry point');
+  assert.ok(!loaded(modules, 'commander'), '--version loaded commander');
+  assert.ok(!modules.some((m) => m.includes('/cli/commands/')), '--version loaded a command module');
+});
+
+test('a one-file backup starts no thread and loads neither the CRC addon nor the decoders; a larger one does start threads', async () => {
+  const { status, modules } = await loadsOf(['backup', '--stream', tree]);
+  assert.equal(status, 0);
+  assert.ok(!modules.some((m) => m.startsWith('thread:')), 'a one-file backup started a thread');
+  assert.ok(!loaded(modules, '@node-rs/crc32'), 'a one-file backup loaded the CRC-32 addon');
+  for (const file of ['/transform/zstd/decoder.js', '/transform/lz4/decoder.js', '/transform/xbcrypt/decoder.js']) {
+    assert.ok(!modules.some((m) => m.endsWith(file)), `backup loaded ${file}`);
+  }
+  const big = join(dir, 'big');
+  await mkdir(big);
+  await writeFile(join(big, 'a.bin'), Buffer.alloc(12 << 20, 7));
+  const larger = await loadsOf(['backup', '--stream', big]);
+  assert.equal(larger.status, 0);
+  assert.ok(larger.modules.some((m) => m.startsWith('thread:')), 'a 12 MiB backup started no reader thread: the check above cannot fail');
+  assert.ok(loaded(larger.modules, '@node-rs/crc32'), 'a 12 MiB backup did not load the CRC-32 addon');
+});
+
+test('commands on a local repository do not load the AWS SDK', async () => {
+  const env = { SLUICE_REPO: join(dir, 'repo-local'), SLUICE_PASSWORD: 'pw', SLUICE_KDF: TEST_KDF, SLUICE_CACHE_DIR: join(dir, 'cache') };
+  const init = await loadsOf(['init'], env);
+  assert.equal(init.status, 0);
+  const snapshots = await loadsOf(['snapshots'], env);
+  assert.equal(snapshots.status, 0);
+  for (const { modules } of [init, snapshots]) assert.ok(!loaded(modules, '@aws-sdk/client-s3'), 'the AWS SDK was loaded for a local repository');
+  assert.ok(!loaded(snapshots.modules, 'zstd-napi'), 'listing snapshots loaded zstd (no blob is decompressed)');
+  const s3 = await loadsOf(['snapshots', '-r', 's3:http://127.0.0.1:9/no-such-bucket', '--s3-retries', '1'], { ...env, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' });
+  assert.notEqual(s3.status, 0, 'nothing listens on port 9');
+  assert.ok(loaded(s3.modules, '@aws-sdk/client-s3'), 'an s3: repository did not load the SDK: the check above cannot fail');
+});

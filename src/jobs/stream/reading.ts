@@ -8,6 +8,8 @@ import { FileReader } from '../../source/file-reader.js';
 
 /** Read block size when files are compressed or encrypted (the codecs' default block is 4 MiB too). */
 const CODEC_READ_BYTES = 4 << 20;
+/** Read on the main thread before the reader threads start: a backup this small is over before a thread would be up. */
+const INLINE_READ_BYTES = 8 << 20;
 
 export interface FileReading {
   /** The blocks files are read into; the output gives them back once written. */
@@ -22,6 +24,6 @@ export interface FileReading {
  */
 export function openFileReading(options: { coding: boolean; parallel: number }): FileReading {
   const pool = new BufferPool(options.coding ? CODEC_READ_BYTES : DEFAULT_READ_BYTES, 16, true);
-  const reader = new FileReader(pool, { threads: 2, readAhead: options.coding || options.parallel > 2 ? 1 : 2 });
+  const reader = new FileReader(pool, { threads: 2, readAhead: options.coding || options.parallel > 2 ? 1 : 2, inlineBytes: INLINE_READ_BYTES });
   return { pool, reader };
 }

@@ -31,6 +31,8 @@ export interface ByteRange {
 export interface ObjectStore {
   /** A short description for messages ("local directory /backups/repo"). */
   readonly location: string;
+  /** Set by stores whose requests cross a network: more requests in flight pay off there. */
+  readonly remote?: boolean;
   put(name: string, data: Uint8Array | readonly Uint8Array[]): Promise<void>;
   get(name: string, range?: ByteRange): Promise<Uint8Array>;
   /** Size and time of one object, or undefined when it does not exist. */
@@ -44,6 +46,8 @@ export interface ObjectStore {
    * hash of its bytes), so a writer need not hold it in memory. `commit` has the guarantees of `put`.
    */
   draft?(): Promise<ObjectDraft>;
+  /** Optional: releases what the store holds open (connections), so the process can exit at once. */
+  destroy?(): void;
 }
 
 export interface ObjectDraft {

@@ -6,7 +6,8 @@ import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { LocalDirStore } from './local.js';
 import type { ObjectStore } from './object-store.js';
-import { parseS3Location, type S3Location, S3Store, type S3StoreOptions } from './s3.js';
+import type { S3StoreOptions } from './s3.js';
+import { parseS3Location, type S3Location } from './s3-location.js';
 
 export type RepoLocation = { kind: 'local'; path: string } | ({ kind: 's3' } & S3Location);
 
@@ -35,6 +36,8 @@ export async function openObjectStore(location: string, options: OpenStoreOption
     if (create) await store.create();
     return store;
   }
+  // the AWS SDK takes longer to load than most commands take to run: only an S3 repository loads it
+  const { S3Store } = await import('./s3.js');
   const store = new S3Store(loc, options.s3);
   try {
     await store.connect(create);
@@ -47,5 +50,5 @@ export async function openObjectStore(location: string, options: OpenStoreOption
 
 /** Releases what a store holds open (S3 connections); a no-op for the others. */
 export function closeObjectStore(store: ObjectStore): void {
-  if (store instanceof S3Store) store.destroy();
+  store.destroy?.();
 }

@@ -39,14 +39,9 @@ import {
   type ObjectStore,
   totalLength,
 } from './object-store.js';
+import { formatS3Location, type S3Location } from './s3-location.js';
 
-export interface S3Location {
-  /** `http(s)://host[:port]`, or undefined for the SDK's default (AWS, or AWS_ENDPOINT_URL). */
-  endpoint?: string;
-  bucket: string;
-  /** Key prefix without leading or trailing slash ('' for the bucket's root). */
-  prefix: string;
-}
+export { formatS3Location, parseS3Location, type S3Location } from './s3-location.js';
 
 export interface RetryPolicy {
   /** Attempts per request, the first included (default 6). */
@@ -76,45 +71,6 @@ export interface S3StoreOptions {
   /** Test hook: the credentials to use instead of the default chain. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
   sleep?: (ms: number) => Promise<void>;
-}
-
-const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
-/** Parses `s3:[http(s)://host[:port]/]bucket[/prefix]`. */
-export function parseS3Location(text: string): S3Location {
-  if (!text.startsWith('s3:')) throw new UsageError(`repository "${text}": an S3 location starts with s3:`);
-  let rest = text.slice(3);
-  let endpoint: string | undefined;
-  const scheme = /^(https?):\/\//i.exec(rest);
-  if (scheme !== null) {
-    const slash = rest.indexOf('/', scheme[0].length);
-    const hostPart = slash < 0 ? rest : rest.slice(0, slash);
-    let url: URL;
-    try {
-      url = new URL(hostPart);
-    } catch {
-      throw new UsageError(`repository "${text}": "${hostPart}" is not an endpoint URL`);
-    }
-    if (url.username !== '' || url.password !== '') {
-      throw new UsageError('S3 repository: credentials do not belong in the URL; set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE');
-    }
-    endpoint = `${url.protocol}//${url.host}`;
-    rest = slash < 0 ? '' : rest.slice(slash + 1);
-  } else if (rest.startsWith('//')) {
-    rest = rest.slice(2);
-  }
-  const parts = rest.split('/').filter((p) => p !== '');
-  const bucket = parts.shift();
-  if (bucket === undefined) throw new UsageError(`repository "${text}": no bucket (s3:[http(s)://endpoint/]bucket[/prefix])`);
-  if (!BUCKET.test(bucket)) throw new UsageError(`repository "${text}": "${bucket}" is not a valid bucket name`);
-  for (const p of parts) {
-    if (p === '.' || p === '..' || !/^[A-Za-z0-9._-]+$/.test(p)) throw new UsageError(`repository "${text}": prefix segment "${p}" is not allowed`);
-  }
-  return { ...(endpoint === undefined ? {} : { endpoint }), bucket, prefix: parts.join('/') };
-}
-
-export function formatS3Location(loc: S3Location): string {
-  return `s3:${loc.endpoint === undefined ? '' : `${loc.endpoint}/`}${loc.bucket}${loc.prefix === '' ? '' : `/${loc.prefix}`}`;
 }
 
 /** A request that failed for good: names the bucket, key and HTTP status. */
@@ -199,6 +155,7 @@ function md5Hex(parts: readonly Uint8Array[]): string {
 
 export class S3Store implements ObjectStore {
   readonly location: string;
+  readonly remote = true;
   readonly client: S3Client;
   readonly #loc: S3Location;
   readonly #retry: RetryPolicy;

@@ -19,13 +19,15 @@ interface ZstdBinding {
   getFrameContentSize(frame: Uint8Array): number | null;
 }
 // The low-level binding compresses into a buffer we own and reuse; the high-level API allocates per call.
-const zstd = createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding;
+// Loaded with the first blob compressed or decompressed: opening a repository to list it needs none.
+let binding: ZstdBinding | undefined;
+const zstd = (): ZstdBinding => (binding ??= createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding);
 
 const NONE = Uint8Array.of(Compression.none);
 
 export class BlobCodec {
-  readonly #cctx = new zstd.CCtx();
-  readonly #dctx = new zstd.DCtx();
+  #cctx: InstanceType<ZstdBinding['CCtx']> | undefined;
+  #dctx: InstanceType<ZstdBinding['DCtx']> | undefined;
   #scratch = new Uint8Array(0);
 
   constructor(
@@ -43,8 +45,9 @@ export class BlobCodec {
   seal(kind: ObjectKind, id: Uint8Array, data: Uint8Array, level: number): { parts: Uint8Array[]; compressed: boolean } {
     const aad = associatedData(this.repoId, kind, id);
     if (level !== 0 && data.length >= 64) {
-      const bound = zstd.compressBound(data.length) + 1;
+      const bound = zstd().compressBound(data.length) + 1;
       if (this.#scratch.length < bound) this.#scratch = new Uint8Array(bound);
+      this.#cctx ??= new (zstd().CCtx)();
       const n = this.#cctx.compress(this.#scratch.subarray(1), data, level);
       if (n + 1 < data.length) {
         this.#scratch[0] = Compression.zstd;
@@ -63,13 +66,14 @@ export class BlobCodec {
       data = plain.subarray(1);
     } else if (plain[0] === Compression.zstd) {
       const frame = plain.subarray(1);
-      const declared = zstd.getFrameContentSize(frame);
+      const declared = zstd().getFrameContentSize(frame);
       if (declared !== null && declared !== rawLength) {
         throw new IntegrityError('E_BLOB_LENGTH', `blob declares ${declared} bytes but the index says ${rawLength}`, where);
       }
       data = new Uint8Array(rawLength);
       let n: number;
       try {
+        this.#dctx ??= new (zstd().DCtx)();
         n = rawLength === 0 ? 0 : this.#dctx.decompress(data, frame);
       } catch (err) {
         throw new IntegrityError('E_BLOB_DECOMPRESS', 'blob does not decompress', where, { cause: err });
