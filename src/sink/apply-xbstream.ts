@@ -90,6 +90,12 @@ export async function applyXbstreamEvents(
       throw new SluiceError('E_EXISTS', `${what} a file that was in the target directory before this extraction (pass --overwrite to allow it)`, { path });
     }
   };
+  /** Whether this extraction created or is writing `path`, or something under it. */
+  const holdsAnything = (path: SafePath): boolean => {
+    const inside = `${path}/`;
+    for (const p of [...created, ...open.keys()]) if (p === path || p.startsWith(inside)) return true;
+    return false;
+  };
   const checkFailure = (): void => {
     if (failure !== undefined) throw failure;
   };
@@ -183,6 +189,11 @@ export async function applyXbstreamEvents(
           break;
         case 'rename':
           await drain();
+          // mariabackup renames files it never sent (tables created and renamed during the copy); mbstream skips those.
+          if (!holdsAnything(event.path) && !(await sink.exists(event.path))) {
+            options.onWarning?.(`rename chunk for ${JSON.stringify(event.path)} to ${JSON.stringify(event.to)}: no such file (chunk ${event.chunk})`);
+            break;
+          }
           await refuseForeign(event.path, 'the rename chunk would move');
           await refuseForeign(event.to, `the rename chunk (from ${JSON.stringify(event.path)}) would replace`);
           await sink.rename(event.path, event.to);

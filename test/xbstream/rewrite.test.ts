@@ -107,3 +107,18 @@ test('files this extraction created may be removed and renamed, with their direc
   assert.deepEqual(await readdir(join(target, 'db2')), ['c.frm']);
   assert.equal(await readFile(join(target, 'db2', 'c.frm'), 'utf8'), 'rewritten');
 });
+
+test('a rename of a file the stream never sent is skipped with a warning, as mbstream does (mariabackup emits them under DDL)', async (t) => {
+  const target = await tempDir(t);
+  const stream = Buffer.concat([fileChunks('db/a.frm', Buffer.from('a')), renameChunk('db/new.frm', 'db/renamed.frm'), fileChunks('db/b.frm', Buffer.from('b'))]);
+  const result = await runSluice(['xbstream', '-x', '-C', target], { input: stream });
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stderr, /rename chunk for "db\/new.frm" to "db\/renamed.frm": no such file \(chunk 3\)/);
+  assert.deepEqual((await readdir(join(target, 'db'))).sort(), ['a.frm', 'b.frm']);
+
+  const mbstream = await tempDir(t);
+  const { spawnSync } = await import('node:child_process');
+  const stock = spawnSync('mbstream', ['-x', '-C', mbstream], { input: stream });
+  assert.equal(stock.status, 0, stock.stderr.toString());
+  assert.deepEqual((await readdir(join(mbstream, 'db'))).sort(), ['a.frm', 'b.frm']);
+});
