@@ -187,12 +187,13 @@ export async function snapshotMariadb(repo: Repository, session: ContentWriter, 
   }
   if (failed !== undefined) throw failed.err;
   let next = 0;
+  const unmatched: string[] = [];
   const applyEdits = (upTo: number): void => {
     for (; next < edits.length && (edits[next] as XbstreamEdit).after <= upTo; next++) {
       const edit = edits[next] as XbstreamEdit;
       const from = toSafePath(`mariadb/${edit.path}`);
       const done = edit.type === 'remove' ? archiver.remove(from) : archiver.rename(from, toSafePath(`mariadb/${edit.to}`));
-      if (!done) options.onWarning?.(`mariabackup's ${edit.type} of ${edit.path} names nothing it sent`);
+      if (!done) unmatched.push(`${edit.type} ${edit.path}`);
     }
   };
   for (const [i, file] of stored.entries()) {
@@ -200,6 +201,11 @@ export async function snapshotMariadb(repo: Repository, session: ContentWriter, 
     archiver.placeFile(file.path, file.node);
   }
   applyEdits(Number.MAX_SAFE_INTEGER);
+  if (unmatched.length > 0) {
+    // Common under DDL (tables created and dropped during the copy): one line, not one per record.
+    const shown = unmatched.slice(0, 3).join(', ');
+    options.onWarning?.(`${unmatched.length} of mariabackup's remove/rename records named files it never sent, skipped as mbstream does (${shown}${unmatched.length > 3 ? ', ...' : ''})`);
+  }
   const metadata = mariadbMetadata(metaFiles, {
     server,
     tool: options.program ?? 'mariabackup',
