@@ -8,7 +8,7 @@ import { cpus } from 'node:os';
 import { toHex } from '../crypto/blob-id.js';
 import type { RepoCache } from '../cache.js';
 import { ObjectKind } from '../format.js';
-import type { BlobCodec } from '../workers/blob-codec.js';
+import { type BlobCodec, SEAL_ROOM_BYTES } from '../workers/blob-codec.js';
 import { CryptoPool } from '../workers/crypto-pool.js';
 import type { FileDigest } from '../workers/small-files.js';
 import { BlobWriter, type WriterHost } from './blob-writer.js';
@@ -75,7 +75,7 @@ export class ContentWriter {
   ) {
     this.pool = options.pool ?? new CryptoPool({ sealers: options.sealers ?? defaultSealers(), hasher: true });
     if (!this.pool.hasHasher) throw new Error('a content writer needs a pool with a hashing worker');
-    this.slots = new SlotPool(options.slots ?? 4 + 3 * this.pool.sealers, repo.config.chunker.max);
+    this.slots = new SlotPool(options.slots ?? 4 + 3 * this.pool.sealers, repo.config.chunker.max, SEAL_ROOM_BYTES);
     this.pool.setup({ keys: repo.workerKeys, slots: this.slots.buffer, slotBase: this.slots.base, slotBytes: this.slots.slotBytes });
     this.level = options.level ?? repo.config.compressionLevel;
     this.writer = new BlobWriter(repo, {

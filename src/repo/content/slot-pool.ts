@@ -8,6 +8,8 @@
  */
 import { chunkMemory, GearScanner, SLOT_AREA_OFFSET, type WasmMemory } from './gear-scan.js';
 
+const PAGE_BYTES = 4096;
+
 export class SlotPool {
   readonly buffer: SharedArrayBuffer;
   /** The WebAssembly memory behind `buffer` (undefined where the scan kernel is not available). */
@@ -17,11 +19,17 @@ export class SlotPool {
   readonly #free: number[];
   readonly #waiters: ((slot: number) => void)[] = [];
 
+  /** Bytes of a slot: room for a chunk of `chunkBytes` and for what sealing adds, page-aligned. */
+  readonly slotBytes: number;
+
+  /** `room`: bytes a slot holds beyond a chunk (the sealed envelope is written over its chunk). */
   constructor(
     readonly count: number,
-    readonly slotBytes: number,
+    readonly chunkBytes: number,
+    room = 0,
   ) {
-    const { memory, buffer } = chunkMemory(count * slotBytes);
+    this.slotBytes = room === 0 ? chunkBytes : Math.ceil((chunkBytes + room) / PAGE_BYTES) * PAGE_BYTES;
+    const { memory, buffer } = chunkMemory(count * this.slotBytes);
     this.memory = memory;
     this.buffer = buffer;
     this.#free = Array.from({ length: count }, (_, i) => count - 1 - i);
@@ -67,7 +75,9 @@ export class SlotPool {
     return this.#scanner;
   }
 
-  view(slot: number, length = this.slotBytes): Uint8Array {
+  /** Slot `slot` from its start: `length` bytes, by default a whole chunk's worth (at most the slot). */
+  view(slot: number, length = this.chunkBytes): Uint8Array {
+    if (length > this.slotBytes) throw new Error('SlotPool: a view beyond its slot');
     return new Uint8Array(this.buffer, this.base + slot * this.slotBytes, length);
   }
 }

@@ -136,6 +136,15 @@ export class CryptoPool {
   }
 
   /**
+   * Compresses and seals the chunk in `slot`, writing the envelope over it in the slot; returns the
+   * envelope's length (the slot must have room for it: SEAL_ROOM_BYTES more than the chunk).
+   */
+  async sealSlot(kind: ObjectKind, id: Uint8Array, slot: number, length: number, level: number): Promise<{ length: number; compressed: boolean }> {
+    const reply = (await this.#sealer().call({ op: 'sealSlot', kind, id, slot, length, level })) as Extract<Reply, { op: 'sealSlot' }>;
+    return { length: reply.length, compressed: reply.compressed };
+  }
+
+  /**
    * Reads and hashes a batch of small files on one sealing worker (at most `maxBytes` each), which keeps
    * their bytes for `sealFiles` (call it once per batch, with no indices to just drop the batch).
    */
