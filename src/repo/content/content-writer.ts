@@ -55,6 +55,15 @@ function defaultSealers(): number {
   return Math.max(1, Math.min(4, cpus().length));
 }
 
+/**
+ * Chunk slots: one being cut, one at the hasher, two per sealer (one sealing, one waiting). Each slot
+ * ends up touched to the largest chunk it held (runs of zeros make 8 MiB chunks), so slots × max is the
+ * budget: 7 × 8 MiB with 2 sealers, as fast as the 10 used before (decision log, docs/architecture.md).
+ */
+function defaultSlots(sealers: number): number {
+  return 3 + 2 * sealers;
+}
+
 /** Small files up to this size are compressed and sealed on the main thread. */
 const SEAL_HERE_BYTES = 64 * 1024;
 
@@ -75,7 +84,7 @@ export class ContentWriter {
   ) {
     this.pool = options.pool ?? new CryptoPool({ sealers: options.sealers ?? defaultSealers(), hasher: true });
     if (!this.pool.hasHasher) throw new Error('a content writer needs a pool with a hashing worker');
-    this.slots = new SlotPool(options.slots ?? 4 + 3 * this.pool.sealers, repo.config.chunker.max, SEAL_ROOM_BYTES);
+    this.slots = new SlotPool(options.slots ?? defaultSlots(this.pool.sealers), repo.config.chunker.max, SEAL_ROOM_BYTES);
     this.pool.setup({ keys: repo.workerKeys, slots: this.slots.buffer, slotBase: this.slots.base, slotBytes: this.slots.slotBytes });
     this.level = options.level ?? repo.config.compressionLevel;
     this.writer = new BlobWriter(repo, {
