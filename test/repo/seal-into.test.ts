@@ -47,7 +47,7 @@ test('sealInto from another buffer, and refusals', () => {
   assert.throws(() => sealInto(key, aad, [area.subarray(900, 1000)], area.subarray(0, 950)), /overlaps/);
 });
 
-test('BlobCodec.sealInPlace: compressible and incompressible chunks open to their bytes', () => {
+test('BlobCodec.sealTo in place: compressible and incompressible chunks open to their bytes', () => {
   const codec = new BlobCodec(key, randomBytes(32), repoId);
   const text = Buffer.from('INSERT INTO t VALUES (1, "row");\n'.repeat(40_000));
   for (const [name, data, level] of [
@@ -58,7 +58,7 @@ test('BlobCodec.sealInPlace: compressible and incompressible chunks open to thei
     const blobId = codec.idOf(data);
     const area = new Uint8Array(new SharedArrayBuffer(data.length + SEAL_ROOM_BYTES));
     area.set(data, 0);
-    const sealed = codec.sealInPlace(ObjectKind.data, blobId, area, data.length, level);
+    const sealed = codec.sealTo(ObjectKind.data, blobId, area.subarray(0, data.length), area, level);
     assert.equal(sealed.compressed, name === 'text', name);
     assert.ok(sealed.length <= data.length + SEAL_ROOM_BYTES, name);
     const back = codec.open(ObjectKind.data, blobId, area.slice(0, sealed.length), data.length, {});

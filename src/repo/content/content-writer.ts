@@ -14,6 +14,7 @@ import type { FileDigest } from '../workers/small-files.js';
 import { BlobWriter, type WriterHost } from './blob-writer.js';
 import type { ChunkerParams } from './chunker.js';
 import { SlotPool } from './slot-pool.js';
+import { freeNow } from '../util/free-now.js';
 import { FdReader, mainThreadChunks, workerChunks } from './chunk-sources.js';
 import { type SavedStream, saveStream } from './stream-saver.js';
 
@@ -175,11 +176,13 @@ export class ContentWriter {
       });
     }
     // Always answered, even with nothing to seal: the worker drops the batch's bytes then.
-    const envelopes = await this.pool.sealFiles(batch, toSeal, ObjectKind.data, this.level);
+    const { envelopes, whole } = await this.pool.sealFiles(batch, toSeal, ObjectKind.data, this.level);
     for (let k = 0; k < toSeal.length; k++) {
       const d = digests[toSeal[k] as number] as Extract<FileDigest, { id: Uint8Array }>;
       await this.writer.add('data', d.id, [envelopes[k] as Uint8Array], d.size);
     }
+    // Written out (a draft store): nothing reads the batch's envelopes any more; freed now, not at the next collection.
+    if (this.writer.writesThrough) freeNow([whole]);
     return results;
   }
 

@@ -16,6 +16,10 @@ export class SlotPool {
   readonly memory: WasmMemory | undefined;
   /** Offset of slot 0 in `buffer`. */
   readonly base = SLOT_AREA_OFFSET;
+  /**
+   * Free slots, oldest first: taken in turn, every slot soon holds a large chunk, so the memory a
+   * backup settles at is reached early instead of creeping up as rarer stalls reach the last slots.
+   */
   readonly #free: number[];
   readonly #waiters: ((slot: number) => void)[] = [];
 
@@ -32,7 +36,7 @@ export class SlotPool {
     const { memory, buffer } = chunkMemory(count * this.slotBytes);
     this.memory = memory;
     this.buffer = buffer;
-    this.#free = Array.from({ length: count }, (_, i) => count - 1 - i);
+    this.#free = Array.from({ length: count }, (_, i) => i);
   }
 
   get available(): number {
@@ -41,14 +45,14 @@ export class SlotPool {
 
   /** A free slot, waiting for one when all are in use. */
   acquire(): Promise<number> {
-    const slot = this.#free.pop();
+    const slot = this.#free.shift();
     if (slot !== undefined) return Promise.resolve(slot);
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
   /** A free slot now, or undefined. */
   tryAcquire(): number | undefined {
-    return this.#free.pop();
+    return this.#free.shift();
   }
 
   /** Called after a slot goes back to the free list (not when it is handed straight to a waiter). */

@@ -63,21 +63,21 @@ export class BlobCodec {
   }
 
   /**
-   * Compresses (when it helps) and seals the `length` bytes at the start of `area`, writing the envelope
-   * over them; returns its length (at most `length` + SEAL_ROOM_BYTES). The ciphertext goes out in
-   * small pieces, each freed at once (`release`), so sealing allocates nothing that outlives it.
+   * Compresses (when it helps, and level > 0) and seals `data` into `out` from its start; returns the
+   * envelope's length (at most `data.length` + SEAL_ROOM_BYTES). `data` may be the start of `out` (a
+   * chunk sealed in its slot, the envelope written over it). The ciphertext goes out in small pieces,
+   * each given to `release` once copied, so sealing leaves nothing large behind for the collector.
    */
-  sealInPlace(kind: ObjectKind, id: Uint8Array, area: Uint8Array, length: number, level: number, release?: (piece: Uint8Array) => void): { length: number; compressed: boolean } {
+  sealTo(kind: ObjectKind, id: Uint8Array, data: Uint8Array, out: Uint8Array, level: number, release?: (piece: Uint8Array) => void): { length: number; compressed: boolean } {
     const aad = associatedData(this.repoId, kind, id);
-    const data = area.subarray(0, length);
-    if (level !== 0 && length >= 64) {
+    if (level !== 0 && data.length >= 64) {
       const n = this.#compress(data, level);
-      if (n + 1 < length) {
+      if (n + 1 < data.length) {
         this.#scratch[0] = Compression.zstd;
-        return { length: sealInto(this.dataKey, aad, [this.#scratch.subarray(0, n + 1)], area, release), compressed: true };
+        return { length: sealInto(this.dataKey, aad, [this.#scratch.subarray(0, n + 1)], out, release), compressed: true };
       }
     }
-    return { length: sealInto(this.dataKey, aad, [NONE, data], area, release), compressed: false };
+    return { length: sealInto(this.dataKey, aad, [NONE, data], out, release), compressed: false };
   }
 
   /** Opens, decompresses and verifies one blob. */

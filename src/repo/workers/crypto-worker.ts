@@ -58,7 +58,7 @@ function handle(request: Request): { reply: Reply; transfer: ArrayBuffer[] } {
     }
     case 'sealSlot': {
       const area = slotView(request.slot, setup?.slotBytes ?? 0);
-      const { length, compressed } = keyed().codec.sealInPlace(request.kind, request.id, area, request.length, request.level, freeNow1);
+      const { length, compressed } = keyed().codec.sealTo(request.kind, request.id, area.subarray(0, request.length), area, request.level, freeNow1);
       return { reply: { op: 'sealSlot', length, compressed }, transfer: [] };
     }
     case 'readFiles': {
@@ -66,7 +66,7 @@ function handle(request: Request): { reply: Reply; transfer: ArrayBuffer[] } {
       return { reply: { op: 'readFiles', files }, transfer: [] };
     }
     case 'sealFiles': {
-      const { envelopes, lengths } = sealFiles(request.batch, request.indices, request.kind, request.level, keyed().codec);
+      const { envelopes, lengths } = sealFiles(request.batch, request.indices, request.kind, request.level, keyed().codec, freeNow1);
       return { reply: { op: 'sealFiles', envelopes, lengths }, transfer: [envelopes.buffer as ArrayBuffer] };
     }
     case 'open': {
