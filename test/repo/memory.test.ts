@@ -5,7 +5,8 @@
  * may use at most a small margin more than the N run.
  *
  * Inputs are incompressible, so every chunk is new, sealed and written, with runs of zeros between
- * them (a datadir's free pages): those make chunks of the chunker's maximum, the worst case for the slots.
+ * them (a datadir's free pages): those make chunks of the chunker's maximum, the worst case for the
+ * slots, in both runs, so the N run already reaches what the slots can hold.
  * The compressed stream backups (zstd and lz4, 1 and 2 threads) are checked the same way in
  * test/transform/backup-memory.test.ts.
  */
@@ -17,7 +18,6 @@ import { SLUICE_JS } from '../helpers/cli.js';
 import { type TestRepo, testRepo } from './helpers.js';
 
 const MiB = 1024 * 1024;
-const SMALL = 64 * MiB;
 /** Growth allowed from N to 4N: slot pages fill as larger chunks land in them, and the collector's timing. */
 const MARGIN = 32 * MiB;
 /**
@@ -36,13 +36,16 @@ async function peakRss(r: TestRepo, command: string): Promise<number> {
   return Number(m[1]) * 1024;
 }
 
-/** `mib` MiB (a multiple of 8) of 4 MiB random pieces, each followed by 4 MiB of zeros. */
-function dataScript(file: string, mib: number): string {
-  return `for g in $(seq 1 ${mib / 8}); do head -c ${4 * MiB} /dev/urandom; head -c ${4 * MiB} /dev/zero; done > '${file}'`;
+/** A group: 4 MiB of random bytes, then 8 MiB of zeros (so every group makes a chunk of the 8 MiB maximum). */
+const GROUP = 12 * MiB;
+
+/** `groups` groups into `file`. */
+function dataScript(file: string, groups: number): string {
+  return `for g in $(seq 1 ${groups}); do head -c ${4 * MiB} /dev/urandom; head -c ${8 * MiB} /dev/zero; done > '${file}'`;
 }
 
-function checkFlat(t: { diagnostic(m: string): void }, what: string, one: number, four: number): void {
-  t.diagnostic(`${what}: peak RSS ${mib(one)} for ${mib(SMALL)}, ${mib(four)} for ${mib(4 * SMALL)}`);
+function checkFlat(t: { diagnostic(m: string): void }, what: string, bytes: number, one: number, four: number): void {
+  t.diagnostic(`${what}: peak RSS ${mib(one)} for ${mib(bytes)}, ${mib(four)} for ${mib(4 * bytes)}`);
   assert.ok(four - one <= MARGIN, `${what}: peak RSS grew from ${mib(one)} to ${mib(four)} for 4x the input`);
   assert.ok(four <= CAP, `${what}: peak RSS ${mib(four)} is over ${mib(CAP)}`);
 }
@@ -51,11 +54,11 @@ test('snapshot --stdin: 4x the input adds at most a small margin, and stays unde
   const r = await testRepo(t);
   const big = join(r.dir, 'big.bin');
   const small = join(r.dir, 'small.bin');
-  const made = await r.sh(`${dataScript(big, (4 * SMALL) / MiB)} && head -c ${SMALL} '${big}' > '${small}'`);
+  const made = await r.sh(`${dataScript(big, 32)} && head -c ${8 * GROUP} '${big}' > '${small}'`);
   assert.equal(made.status, 0, made.stderr);
   const one = await peakRss(r, `snapshot -q --stdin small < '${small}'`);
   const four = await peakRss(r, `snapshot -q --stdin big < '${big}'`);
-  checkFlat(t, 'stdin', one, four);
+  checkFlat(t, 'stdin', 8 * GROUP, one, four);
   const listed = await r.run(['snapshots', '--json']);
   assert.equal(JSON.parse(listed.stdout.toString()).length, 2, 'both backups are committed');
   const back = await r.sh(`node '${SLUICE_JS}' cat latest:/big | cmp - '${big}'`);
@@ -69,20 +72,20 @@ test('snapshot --stdin: 4x the input adds at most a small margin, and stays unde
  */
 test('snapshot DIR: a tree of 4x the bytes adds at most a small margin', async (t) => {
   const r = await testRepo(t);
-  const tree = async (name: string, fileMiB: number): Promise<string> => {
+  const tree = async (name: string, groups: number): Promise<string> => {
     const dir = join(r.dir, name);
     await mkdir(dir);
     const made = await r.sh(
-      `cd '${dir}' && for i in $(seq 1 8); do ${dataScript(`table$i.ibd`, fileMiB)}; done && for i in $(seq 1 64); do head -c $((i * 4000)) /dev/urandom > small$i.frm; done`,
+      `cd '${dir}' && for i in $(seq 1 8); do ${dataScript(`table$i.ibd`, groups)}; done && for i in $(seq 1 64); do head -c $((i * 4000)) /dev/urandom > small$i.frm; done`,
     );
     assert.equal(made.status, 0, made.stderr);
     return dir;
   };
-  const small = await tree('small', SMALL / MiB / 8);
-  const big = await tree('big', (4 * SMALL) / MiB / 8);
+  const small = await tree('small', 1);
+  const big = await tree('big', 4);
   const one = await peakRss(r, `snapshot -q '${small}'`);
   const four = await peakRss(r, `snapshot -q '${big}'`);
-  checkFlat(t, 'tree', one, four);
+  checkFlat(t, 'tree', 8 * GROUP, one, four);
   const back = await r.sh(`node '${SLUICE_JS}' restore latest --target '${r.dir}/back' && diff -r '${big}' '${r.dir}/back${big}'`);
   assert.equal(back.status, 0, `the tree restores: ${back.stderr}`);
 });
