@@ -16,7 +16,10 @@ import type { Entry, FileEntry } from '../entry.js';
 export interface PrefetchOptions {
   /** Entries pulled ahead of the consumer (default 16). */
   files?: number;
-  /** Content drained ahead, in all (default 16 MiB). */
+  /**
+   * Content drained ahead, in all (default 8 MiB: two 4 MiB output blocks). On the 1.3 GB datadir (lz4,
+   * 2 threads) 16 MiB peaked at 207-209 MiB RSS, 8 MiB at 196-198, in the same CPU time.
+   */
   bytes?: number;
   /**
    * Files drained at once (default 1). A file being drained holds its codec window and read-ahead
@@ -156,7 +159,7 @@ class DrainedFile {
 
 export async function* prefetchFiles(entries: AsyncIterable<Entry>, options: PrefetchOptions = {}): AsyncGenerator<Entry> {
   const files = Math.max(1, options.files ?? 16);
-  const budget = new Budget(options.bytes ?? 16 << 20, Math.max(1, options.draining ?? 1));
+  const budget = new Budget(options.bytes ?? 8 << 20, Math.max(1, options.draining ?? 1));
   const it = entries[Symbol.asyncIterator]();
   const ahead: Ahead[] = [];
   let ended = false;

@@ -24,7 +24,7 @@ test('compressed backups of 64 MiB and 256 MiB of random data peak at the same m
   const peaks: Record<string, number[]> = {};
   for (const mb of sizes) {
     ok(await sh(`rm -f ${dir}/in/*; head -c ${mb * MiB} /dev/urandom > ${dir}/in/random.bin`));
-    for (const flags of ['--compress=lz4', '--compress=lz4 --compress-threads=2', '--compress --compress-threads=2']) {
+    for (const flags of ['--compress=lz4', '--compress=lz4 --compress-threads=2', '--compress --compress-threads=1', '--compress --compress-threads=2']) {
       (peaks[flags] ??= []).push(await peakRssKb(dir, flags));
     }
   }
@@ -46,7 +46,7 @@ test('compressed backups of a tree of large files: 4x the data, the same peak', 
   const peaks: Record<string, number[]> = {};
   for (const mb of [16, 64]) {
     ok(await sh(`rm -f ${dir}/in/*; for i in 1 2 3 4 5 6; do head -c ${mb * MiB} /dev/urandom > ${dir}/in/random$i.ibd; head -c ${mb * MiB} < <(yes 'INSERT INTO t VALUES (12345, "some text row"), (67890, "another one");') > ${dir}/in/text$i.ibd; done`));
-    for (const flags of ['--compress=lz4 --compress-threads=2', '--compress --compress-threads=2']) {
+    for (const flags of ['--compress=lz4 --compress-threads=1', '--compress=lz4 --compress-threads=2', '--compress --compress-threads=1', '--compress --compress-threads=2']) {
       (peaks[flags] ??= []).push(await peakRssKb(dir, flags));
     }
   }

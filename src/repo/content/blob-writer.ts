@@ -122,6 +122,11 @@ export class BlobWriter {
     this.#lastIndexAt = this.#now();
   }
 
+  /** True when added blobs go to the store as they come (a draft), so their bytes can be reused once added. */
+  get writesThrough(): boolean {
+    return this.#host.store.draft !== undefined;
+  }
+
   /** True when the blob is stored or reserved already. */
   isKnown(id: Uint8Array): boolean {
     return this.#host.index.has(id) || this.#reserved.has(toHex(id));

@@ -214,7 +214,7 @@ async function run(): Promise<void> {
   while (setup === undefined) await new Promise<void>((resolve) => (wake = resolve));
   const s = setup;
   const chunker = new Chunker(s.gear, s.chunker, GearScanner.over(s.memory));
-  const cutter = new SlotCutter(chunker, (slot) => new Uint8Array(s.slots, s.slotBase + slot * s.slotBytes, s.slotBytes));
+  const cutter = new SlotCutter(chunker, (slot) => new Uint8Array(s.slots, s.slotBase + slot * s.slotBytes, s.chunker.max));
   const pipeFd = openPipe();
   const bytes = pipeFd === undefined ? await readLoop(cutter) : await pipeLoop(cutter, pipeFd);
   port?.postMessage({ end: { bytes } } satisfies ChunkReaderEvent);

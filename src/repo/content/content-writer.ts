@@ -8,12 +8,13 @@ import { cpus } from 'node:os';
 import { toHex } from '../crypto/blob-id.js';
 import type { RepoCache } from '../cache.js';
 import { ObjectKind } from '../format.js';
-import type { BlobCodec } from '../workers/blob-codec.js';
+import { type BlobCodec, SEAL_ROOM_BYTES } from '../workers/blob-codec.js';
 import { CryptoPool } from '../workers/crypto-pool.js';
 import type { FileDigest } from '../workers/small-files.js';
 import { BlobWriter, type WriterHost } from './blob-writer.js';
 import type { ChunkerParams } from './chunker.js';
 import { SlotPool } from './slot-pool.js';
+import { freeNow } from '../util/free-now.js';
 import { FdReader, mainThreadChunks, workerChunks } from './chunk-sources.js';
 import { type SavedStream, saveStream } from './stream-saver.js';
 
@@ -55,6 +56,15 @@ function defaultSealers(): number {
   return Math.max(1, Math.min(4, cpus().length));
 }
 
+/**
+ * Chunk slots: one being cut, one at the hasher, two per sealer (one sealing, one waiting). Each slot
+ * ends up touched to the largest chunk it held (runs of zeros make 8 MiB chunks), so slots × max is the
+ * budget: 7 × 8 MiB with 2 sealers, as fast as the 10 used before (decision log, docs/architecture.md).
+ */
+function defaultSlots(sealers: number): number {
+  return 3 + 2 * sealers;
+}
+
 /** Small files up to this size are compressed and sealed on the main thread. */
 const SEAL_HERE_BYTES = 64 * 1024;
 
@@ -75,7 +85,7 @@ export class ContentWriter {
   ) {
     this.pool = options.pool ?? new CryptoPool({ sealers: options.sealers ?? defaultSealers(), hasher: true });
     if (!this.pool.hasHasher) throw new Error('a content writer needs a pool with a hashing worker');
-    this.slots = new SlotPool(options.slots ?? 4 + 3 * this.pool.sealers, repo.config.chunker.max);
+    this.slots = new SlotPool(options.slots ?? defaultSlots(this.pool.sealers), repo.config.chunker.max, SEAL_ROOM_BYTES);
     this.pool.setup({ keys: repo.workerKeys, slots: this.slots.buffer, slotBase: this.slots.base, slotBytes: this.slots.slotBytes });
     this.level = options.level ?? repo.config.compressionLevel;
     this.writer = new BlobWriter(repo, {
@@ -166,11 +176,13 @@ export class ContentWriter {
       });
     }
     // Always answered, even with nothing to seal: the worker drops the batch's bytes then.
-    const envelopes = await this.pool.sealFiles(batch, toSeal, ObjectKind.data, this.level);
+    const { envelopes, whole } = await this.pool.sealFiles(batch, toSeal, ObjectKind.data, this.level);
     for (let k = 0; k < toSeal.length; k++) {
       const d = digests[toSeal[k] as number] as Extract<FileDigest, { id: Uint8Array }>;
       await this.writer.add('data', d.id, [envelopes[k] as Uint8Array], d.size);
     }
+    // Written out (a draft store): nothing reads the batch's envelopes any more; freed now, not at the next collection.
+    if (this.writer.writesThrough) freeNow([whole]);
     return results;
   }
 

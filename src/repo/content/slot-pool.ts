@@ -8,23 +8,35 @@
  */
 import { chunkMemory, GearScanner, SLOT_AREA_OFFSET, type WasmMemory } from './gear-scan.js';
 
+const PAGE_BYTES = 4096;
+
 export class SlotPool {
   readonly buffer: SharedArrayBuffer;
   /** The WebAssembly memory behind `buffer` (undefined where the scan kernel is not available). */
   readonly memory: WasmMemory | undefined;
   /** Offset of slot 0 in `buffer`. */
   readonly base = SLOT_AREA_OFFSET;
+  /**
+   * Free slots, oldest first: taken in turn, every slot soon holds a large chunk, so the memory a
+   * backup settles at is reached early instead of creeping up as rarer stalls reach the last slots.
+   */
   readonly #free: number[];
   readonly #waiters: ((slot: number) => void)[] = [];
 
+  /** Bytes of a slot: room for a chunk of `chunkBytes` and for what sealing adds, page-aligned. */
+  readonly slotBytes: number;
+
+  /** `room`: bytes a slot holds beyond a chunk (the sealed envelope is written over its chunk). */
   constructor(
     readonly count: number,
-    readonly slotBytes: number,
+    readonly chunkBytes: number,
+    room = 0,
   ) {
-    const { memory, buffer } = chunkMemory(count * slotBytes);
+    this.slotBytes = room === 0 ? chunkBytes : Math.ceil((chunkBytes + room) / PAGE_BYTES) * PAGE_BYTES;
+    const { memory, buffer } = chunkMemory(count * this.slotBytes);
     this.memory = memory;
     this.buffer = buffer;
-    this.#free = Array.from({ length: count }, (_, i) => count - 1 - i);
+    this.#free = Array.from({ length: count }, (_, i) => i);
   }
 
   get available(): number {
@@ -33,14 +45,14 @@ export class SlotPool {
 
   /** A free slot, waiting for one when all are in use. */
   acquire(): Promise<number> {
-    const slot = this.#free.pop();
+    const slot = this.#free.shift();
     if (slot !== undefined) return Promise.resolve(slot);
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
   /** A free slot now, or undefined. */
   tryAcquire(): number | undefined {
-    return this.#free.pop();
+    return this.#free.shift();
   }
 
   /** Called after a slot goes back to the free list (not when it is handed straight to a waiter). */
@@ -67,7 +79,9 @@ export class SlotPool {
     return this.#scanner;
   }
 
-  view(slot: number, length = this.slotBytes): Uint8Array {
+  /** Slot `slot` from its start: `length` bytes, by default a whole chunk's worth (at most the slot). */
+  view(slot: number, length = this.chunkBytes): Uint8Array {
+    if (length > this.slotBytes) throw new Error('SlotPool: a view beyond its slot');
     return new Uint8Array(this.buffer, this.base + slot * this.slotBytes, length);
   }
 }

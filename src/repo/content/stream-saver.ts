@@ -4,15 +4,14 @@
  *
  * Chunks are cut into shared slots (by the stdin reader thread, or on this thread). For each chunk the
  * hashing worker feeds the stream's SHA-256 (in order) and computes the keyed id; a known id is done, a
- * new one is compressed and sealed by a sealing worker and goes into a pack. A slot is released only when
- * its chunk is in a pack, so the slots bound everything in flight: memory does not grow with the input.
+ * new one is compressed and sealed by a sealing worker, its envelope written over the chunk in the slot,
+ * and goes into a pack. A slot is released only when its chunk is in a pack, so the slots bound everything in flight: memory does not grow with the input.
  */
 import { ID_BYTES, ObjectKind } from '../format.js';
 import type { CryptoPool } from '../workers/crypto-pool.js';
 import type { BlobWriter } from './blob-writer.js';
 import type { ChunkRef, ChunkSource } from './chunk-sources.js';
 import type { SlotPool } from './slot-pool.js';
-import { freeNow } from '../util/free-now.js';
 
 export interface SavedStream {
   /** Chunk ids back to back (32 bytes each), in stream order. */
@@ -71,11 +70,13 @@ export async function saveStream(deps: StreamSaverDeps, source: ChunkSource): Pr
         const id = await pool.hash(slot, length, stream);
         ids.set(index, id);
         if (writer.reserve(id)) {
-          const sealed = await pool.seal(ObjectKind.data, id, { slot, length }, level);
+          // The envelope is written over the chunk in its slot: no buffer per chunk. A writer that keeps
+          // packs in memory gets a copy, since the slot is reused once released.
+          const sealed = await pool.sealSlot(ObjectKind.data, id, slot, length, level);
           newChunks += 1;
           newBytes += length;
-          // The envelope came from a worker and is ours alone: once written out, nothing needs it.
-          if (await writer.add('data', id, sealed.parts, length)) freeNow(sealed.parts);
+          const envelope = slots.view(slot, sealed.length);
+          await writer.add('data', id, [writer.writesThrough ? envelope : Uint8Array.from(envelope)], length);
         }
       } finally {
         slots.release(slot);

@@ -65,6 +65,69 @@ export function sealParts(
   return out;
 }
 
+/** Bytes encrypted per cipher call by `sealInto`: each call's output is a fresh buffer, so they stay small. */
+const SEAL_STEP_BYTES = 256 * 1024;
+
+/**
+ * Seals the concatenation of `parts` into `out` (salt, nonce, ciphertext, tag from offset 0) and returns
+ * the envelope's length: the bytes are those `sealParts` would give. A part may be a view into `out`
+ * itself (a chunk sealed where it lies): a piece of ciphertext is copied in only once no unread plaintext
+ * lies below its end, and the salt and nonce last. `release` gets each piece of ciphertext once copied.
+ */
+export function sealInto(
+  dataKey: Uint8Array,
+  aad: Uint8Array,
+  parts: readonly Uint8Array[],
+  out: Uint8Array,
+  release: (piece: Uint8Array) => void = () => undefined,
+  random: (n: number) => Uint8Array = randomBytes,
+): number {
+  const headBytes = ENVELOPE_SALT_BYTES + ENVELOPE_NONCE_BYTES;
+  const plainBytes = parts.reduce((n, p) => n + p.length, 0);
+  if (headBytes + plainBytes + ENVELOPE_TAG_BYTES > out.length) throw new Error('sealInto: the envelope does not fit');
+  // Where each part lies in `out` (-1: elsewhere).
+  const inOut = parts.map((p) => (p.buffer === out.buffer ? p.byteOffset - out.byteOffset : -1));
+  parts.forEach((p, i) => {
+    const at = inOut[i] as number;
+    if (at >= 0 && (p.byteOffset < out.byteOffset || at + p.length > out.length)) throw new Error('sealInto: a part overlaps the envelope partly');
+  });
+  /** The lowest offset of `out` still to be read: part i from byte `from` on, and the parts after it. */
+  const unreadFrom = (i: number, from: number): number => {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (let j = i; j < parts.length; j++) {
+      const at = inOut[j] as number;
+      const skip = j === i ? from : 0;
+      if (at >= 0 && skip < (parts[j] as Uint8Array).length) lowest = Math.min(lowest, at + skip);
+    }
+    return lowest;
+  };
+  const head = random(headBytes);
+  const cipher = createCipheriv('aes-256-gcm', subkey(dataKey, head.subarray(0, ENVELOPE_SALT_BYTES)), head.subarray(ENVELOPE_SALT_BYTES));
+  cipher.setAAD(aad);
+  let writeAt = headBytes;
+  const pending: Uint8Array[] = [];
+  const flush = (limit: number): void => {
+    for (let next = pending[0]; next !== undefined && writeAt + next.length <= limit; next = pending[0]) {
+      out.set(next, writeAt);
+      writeAt += next.length;
+      pending.shift();
+      release(next);
+    }
+  };
+  parts.forEach((part, i) => {
+    for (let at = 0; at < part.length; at += SEAL_STEP_BYTES) {
+      const end = Math.min(part.length, at + SEAL_STEP_BYTES);
+      pending.push(cipher.update(part.subarray(at, end)));
+      flush(unreadFrom(i, end));
+    }
+  });
+  pending.push(cipher.final());
+  flush(Number.POSITIVE_INFINITY);
+  out.set(head, 0);
+  out.set(cipher.getAuthTag(), writeAt);
+  return writeAt + ENVELOPE_TAG_BYTES;
+}
+
 /** Seals into one contiguous buffer (small objects). */
 export function seal(dataKey: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Buffer {
   return Buffer.concat(sealParts(dataKey, aad, [plaintext]));

@@ -9,8 +9,8 @@
 import { createRequire } from 'node:module';
 import { IntegrityError, type Where } from '../../errors.js';
 import { blobId } from '../crypto/blob-id.js';
-import { associatedData, open, sealParts } from '../crypto/envelope.js';
-import { Compression, type ObjectKind } from '../format.js';
+import { associatedData, open, sealInto, sealParts } from '../crypto/envelope.js';
+import { Compression, ENVELOPE_OVERHEAD, type ObjectKind } from '../format.js';
 
 interface ZstdBinding {
   CCtx: new () => { compress(dst: Uint8Array, src: Uint8Array, level: number): number };
@@ -25,6 +25,9 @@ const zstd = (): ZstdBinding => (binding ??= createRequire(import.meta.url)('zst
 
 const NONE = Uint8Array.of(Compression.none);
 
+/** What sealing adds to a chunk: the compression byte and the envelope (salt, nonce, tag). */
+export const SEAL_ROOM_BYTES = 1 + ENVELOPE_OVERHEAD;
+
 export class BlobCodec {
   #cctx: InstanceType<ZstdBinding['CCtx']> | undefined;
   #dctx: InstanceType<ZstdBinding['DCtx']> | undefined;
@@ -36,6 +39,14 @@ export class BlobCodec {
     readonly repoId: Uint8Array,
   ) {}
 
+  /** zstd of `data` into the scratch from byte 1 on; returns its length. */
+  #compress(data: Uint8Array, level: number): number {
+    const bound = zstd().compressBound(data.length) + 1;
+    if (this.#scratch.length < bound) this.#scratch = new Uint8Array(bound);
+    this.#cctx ??= new (zstd().CCtx)();
+    return this.#cctx.compress(this.#scratch.subarray(1), data, level);
+  }
+
   /** The keyed id of `data`. */
   idOf(data: Uint8Array): Buffer {
     return blobId(this.idKey, data);
@@ -45,16 +56,31 @@ export class BlobCodec {
   seal(kind: ObjectKind, id: Uint8Array, data: Uint8Array, level: number): { parts: Uint8Array[]; compressed: boolean } {
     const aad = associatedData(this.repoId, kind, id);
     if (level !== 0 && data.length >= 64) {
-      const bound = zstd().compressBound(data.length) + 1;
-      if (this.#scratch.length < bound) this.#scratch = new Uint8Array(bound);
-      this.#cctx ??= new (zstd().CCtx)();
-      const n = this.#cctx.compress(this.#scratch.subarray(1), data, level);
+      const n = this.#compress(data, level);
       if (n + 1 < data.length) {
         this.#scratch[0] = Compression.zstd;
         return { parts: sealParts(this.dataKey, aad, [this.#scratch.subarray(0, n + 1)]), compressed: true };
       }
     }
     return { parts: sealParts(this.dataKey, aad, [NONE, data]), compressed: false };
+  }
+
+  /**
+   * Compresses (when it helps, and level > 0) and seals `data` into `out` from its start; returns the
+   * envelope's length (at most `data.length` + SEAL_ROOM_BYTES). `data` may be the start of `out` (a
+   * chunk sealed in its slot, the envelope written over it). The ciphertext goes out in small pieces,
+   * each given to `release` once copied, so sealing leaves nothing large behind for the collector.
+   */
+  sealTo(kind: ObjectKind, id: Uint8Array, data: Uint8Array, out: Uint8Array, level: number, release?: (piece: Uint8Array) => void): { length: number; compressed: boolean } {
+    const aad = associatedData(this.repoId, kind, id);
+    if (level !== 0 && data.length >= 64) {
+      const n = this.#compress(data, level);
+      if (n + 1 < data.length) {
+        this.#scratch[0] = Compression.zstd;
+        return { length: sealInto(this.dataKey, aad, [this.#scratch.subarray(0, n + 1)], out, release), compressed: true };
+      }
+    }
+    return { length: sealInto(this.dataKey, aad, [NONE, data], out, release), compressed: false };
   }
 
   /** Opens, decompresses and verifies one blob. */

@@ -136,6 +136,15 @@ export class CryptoPool {
   }
 
   /**
+   * Compresses and seals the chunk in `slot`, writing the envelope over it in the slot; returns the
+   * envelope's length (the slot must have room for it: SEAL_ROOM_BYTES more than the chunk).
+   */
+  async sealSlot(kind: ObjectKind, id: Uint8Array, slot: number, length: number, level: number): Promise<{ length: number; compressed: boolean }> {
+    const reply = (await this.#sealer().call({ op: 'sealSlot', kind, id, slot, length, level })) as Extract<Reply, { op: 'sealSlot' }>;
+    return { length: reply.length, compressed: reply.compressed };
+  }
+
+  /**
    * Reads and hashes a batch of small files on one sealing worker (at most `maxBytes` each), which keeps
    * their bytes for `sealFiles` (call it once per batch, with no indices to just drop the batch).
    */
@@ -146,16 +155,19 @@ export class CryptoPool {
     return { batch, files: reply.files };
   }
 
-  /** Seals files `indices` of a batch read by `readFiles`; returns each one's envelope. */
-  async sealFiles(batch: FileBatch, indices: number[], kind: ObjectKind, level: number): Promise<Uint8Array[]> {
+  /**
+   * Seals files `indices` of a batch read by `readFiles`; returns each one's envelope, views of one
+   * buffer (`whole`) that is the caller's alone.
+   */
+  async sealFiles(batch: FileBatch, indices: number[], kind: ObjectKind, level: number): Promise<{ envelopes: Uint8Array[]; whole: Uint8Array }> {
     const reply = (await (batch.worker as WorkerHandle).call({ op: 'sealFiles', batch: batch.id, indices, kind, level })) as Extract<Reply, { op: 'sealFiles' }>;
-    const out: Uint8Array[] = [];
+    const envelopes: Uint8Array[] = [];
     let at = 0;
     for (const length of reply.lengths) {
-      out.push(reply.envelopes.subarray(at, at + length));
+      envelopes.push(reply.envelopes.subarray(at, at + length));
       at += length;
     }
-    return out;
+    return { envelopes, whole: reply.envelopes };
   }
 
   /** Opens, decompresses and verifies a blob; the envelope's buffer is moved to the worker when possible. */

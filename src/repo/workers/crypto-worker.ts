@@ -7,6 +7,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { SluiceError } from '../../errors.js';
+import { freeNow } from '../util/free-now.js';
 import { BlobCodec } from './blob-codec.js';
 import { readFiles, sealFiles } from './small-files.js';
 import { type Envelope, isTransferable, ownBuffer, type Reply, type Request, type Response, type SetupMessage, type WorkerSetup } from './protocol.js';
@@ -20,6 +21,9 @@ function keyed(): { codec: BlobCodec; idKey: Buffer } {
   if (codec === undefined || idKey === undefined) throw new Error('crypto worker used before it got its keys');
   return { codec, idKey };
 }
+
+/** Ciphertext pieces are copied into the slot and dropped: freed now, not at the next collection. */
+const freeNow1 = (piece: Uint8Array): void => freeNow([piece]);
 
 function slotView(slot: number, length: number): Uint8Array {
   if (setup?.slots === undefined) throw new Error('this worker has no chunk slots');
@@ -52,12 +56,17 @@ function handle(request: Request): { reply: Reply; transfer: ArrayBuffer[] } {
       const owned = parts.map(ownBuffer);
       return { reply: { op: 'seal', parts: owned, compressed }, transfer: owned.map((p) => p.buffer as ArrayBuffer) };
     }
+    case 'sealSlot': {
+      const area = slotView(request.slot, setup?.slotBytes ?? 0);
+      const { length, compressed } = keyed().codec.sealTo(request.kind, request.id, area.subarray(0, request.length), area, request.level, freeNow1);
+      return { reply: { op: 'sealSlot', length, compressed }, transfer: [] };
+    }
     case 'readFiles': {
       const files = readFiles(request.batch, request.paths, request.sizes, request.maxBytes, keyed().idKey);
       return { reply: { op: 'readFiles', files }, transfer: [] };
     }
     case 'sealFiles': {
-      const { envelopes, lengths } = sealFiles(request.batch, request.indices, request.kind, request.level, keyed().codec);
+      const { envelopes, lengths } = sealFiles(request.batch, request.indices, request.kind, request.level, keyed().codec, freeNow1);
       return { reply: { op: 'sealFiles', envelopes, lengths }, transfer: [envelopes.buffer as ArrayBuffer] };
     }
     case 'open': {

@@ -12,7 +12,7 @@ export interface WorkerSetup {
   keys: WorkerKeys;
   /** Chunk slots shared with the main thread (undefined for workers that only open blobs). */
   slots?: SharedArrayBuffer;
-  /** Offset of slot 0 in `slots`, and the size of a slot. */
+  /** Offset of slot 0 in `slots`, and the size of a slot (a chunk's most bytes and the room sealing adds). */
   slotBase: number;
   slotBytes: number;
 }
@@ -21,6 +21,8 @@ export type Request =
   | { op: 'hash'; slot: number; length: number; stream: number }
   | { op: 'digest'; stream: number }
   | { op: 'seal'; kind: ObjectKind; id: Uint8Array; slot: number; length: number; bytes?: Uint8Array; level: number }
+  /** Seals the chunk in a slot and writes the envelope over it, in the same slot. */
+  | { op: 'sealSlot'; kind: ObjectKind; id: Uint8Array; slot: number; length: number; level: number }
   | { op: 'open'; kind: ObjectKind; id: Uint8Array; envelope: Uint8Array; rawLength: number; object: string }
   | { op: 'readFiles'; batch: number; paths: string[]; sizes: number[]; maxBytes: number }
   | { op: 'sealFiles'; batch: number; indices: number[]; kind: ObjectKind; level: number };
@@ -29,6 +31,7 @@ export type Reply =
   | { op: 'hash'; id: Uint8Array }
   | { op: 'digest'; sha256: string; bytes: number }
   | { op: 'seal'; parts: Uint8Array[]; compressed: boolean }
+  | { op: 'sealSlot'; length: number; compressed: boolean }
   | { op: 'open'; data: Uint8Array }
   | { op: 'readFiles'; files: FileDigest[] }
   | { op: 'sealFiles'; envelopes: Uint8Array; lengths: number[] };

@@ -14,7 +14,7 @@ import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import type { ObjectKind } from '../format.js';
-import type { BlobCodec } from './blob-codec.js';
+import { type BlobCodec, SEAL_ROOM_BYTES } from './blob-codec.js';
 
 export type FileDigest =
   | { size: number; sha256: string; id: Uint8Array }
@@ -107,30 +107,30 @@ export function readFiles(batch: number, paths: readonly string[], sizes: readon
  * Seals the files `indices` of a batch read before (and forgets the batch). Returns their envelopes
  * back to back in one buffer, with each one's length.
  */
-export function sealFiles(batch: number, indices: readonly number[], kind: ObjectKind, level: number, codec: BlobCodec): { envelopes: Uint8Array; lengths: number[] } {
+export function sealFiles(
+  batch: number,
+  indices: readonly number[],
+  kind: ObjectKind,
+  level: number,
+  codec: BlobCodec,
+  release?: (piece: Uint8Array) => void,
+): { envelopes: Uint8Array; lengths: number[] } {
   const b = batches.get(batch);
   if (b === undefined) throw new Error(`small-file batch ${batch} is not here`);
   batches.delete(batch);
   try {
-    const sealed: Uint8Array[][] = [];
-    let total = 0;
+    let capacity = 0;
+    for (const i of indices) capacity += (b.spans[i]?.size ?? 0) + SEAL_ROOM_BYTES;
+    // Sealed straight into the buffer that goes to the main thread: no buffer per file.
+    const envelopes = new Uint8Array(capacity);
+    const lengths: number[] = [];
+    let at = 0;
     for (const i of indices) {
       const span = b.spans[i];
       if (span === undefined) throw new Error(`file ${i} of small-file batch ${batch} was not read`);
-      const { parts } = codec.seal(kind, span.id, b.arena.subarray(span.at, span.at + span.size), level);
-      sealed.push(parts);
-      for (const p of parts) total += p.length;
-    }
-    const envelopes = new Uint8Array(total);
-    const lengths: number[] = [];
-    let at = 0;
-    for (const parts of sealed) {
-      const start = at;
-      for (const p of parts) {
-        envelopes.set(p, at);
-        at += p.length;
-      }
-      lengths.push(at - start);
+      const { length } = codec.sealTo(kind, span.id, b.arena.subarray(span.at, span.at + span.size), envelopes.subarray(at), level, release);
+      lengths.push(length);
+      at += length;
     }
     return { envelopes, lengths };
   } finally {
