@@ -34,7 +34,7 @@ export function addMariadbBackupOptions(command: Command): Command {
     .option('--mariadb', 'hot physical backup of a running MariaDB server through mariabackup (arguments after -- go to mariabackup)')
     .option('--log-file <file>', 'with --mariadb: append mariabackup\'s messages to FILE (default: a file in the temporary directory, kept if it fails)')
     .option('--tmpdir <dir>', 'with --mariadb: where the temporary directory goes (default: the system\'s)')
-    .option('--hold-memory <size>', 'with --mariadb: memory for interleaved files not being sent yet; more goes to a spool file', '64M');
+    .option('--hold-memory <size>', 'with --mariadb: memory for interleaved files not being sent yet; more goes to a spool file', '16M');
 }
 
 export async function runMariadbBackup(options: MariadbBackupOptions, extraArgs: readonly string[], ctx: CliContext): Promise<void> {
@@ -43,7 +43,7 @@ export async function runMariadbBackup(options: MariadbBackupOptions, extraArgs:
   const parallel = parseCount(options.parallel, '--parallel', 1, 64);
   const connection = connectOptions(options, ctx);
   const encode = encodeChainOptionsFrom(options);
-  const memoryBytes = parseSize(options.holdMemory ?? '64M', '--hold-memory');
+  const memoryBytes = parseSize(options.holdMemory ?? '16M', '--hold-memory');
   const output = streamOutputFrom(ctx, options);
   const { backupMariadb } = await import('../../jobs/physical/backup.js');
   const skips = new SkipReport();

@@ -57,7 +57,7 @@ export function addPhysicalSnapshotOptions(command: Command): Command {
     .option('--mariabackup-parallel <n>', "with --mariadb: mariabackup's copy threads (its --parallel)", '1')
     .option('--log-file <file>', "with --mariadb: append mariabackup's messages to FILE (default: a temporary file, kept if it fails)")
     .option('--tmpdir <dir>', 'with --mariadb: where temporary files go (default: the system\'s)')
-    .option('--hold-memory <size>', 'with --mariadb: memory for interleaved files not being stored yet; more goes to a spool file', '64M')
+    .option('--hold-memory <size>', 'with --mariadb: memory for interleaved files not being stored yet; more goes to a spool file', '16M')
     .option('-v, --verbose', 'with --mariadb/--postgres: list each member file on stderr');
 }
 
@@ -105,7 +105,7 @@ export async function runPhysicalSnapshot(ctx: CliContext, operands: string[], e
             extraArgs: extraArgs ?? [],
             ...(options.tmpdir === undefined ? {} : { temporaryParent: options.tmpdir }),
             ...(options.logFile === undefined ? {} : { logFile: options.logFile }),
-            memoryBytes: parseSize(options.holdMemory ?? '64M', '--hold-memory'),
+            memoryBytes: parseSize(options.holdMemory ?? '16M', '--hold-memory'),
             onWarning: (m: string) => warn(ctx, m),
           },
         } as const)
