@@ -48,7 +48,7 @@ export interface DemuxOptions {
 
 export type XbstreamEdit = { type: 'remove'; path: SafePath; after: number } | { type: 'rename'; path: SafePath; to: SafePath; after: number };
 
-/** 16 MiB: since the redo copy goes to its own spool file, more hold spooled little less and kept snapshot --mariadb over 200 MiB. */
+/** 16 MiB: with the redo log copy in a spool file of its own, a larger hold saved little spooling and kept snapshot --mariadb over 200 MiB. */
 export const DEFAULT_DEMUX_MEMORY_BYTES = 16 << 20;
 const SPOOL_READ_BYTES = 1 << 20;
 
