@@ -4,8 +4,8 @@
  */
 import { createRequire } from 'node:module';
 import { errorText, fail } from '../pool/job-failure.js';
-import type { CodecResult, ZstdCompressJob, ZstdFrameJob, ZstdStreamJob } from '../pool/jobs.js';
-import { ownedBytes, scratchOf } from '../pool/owned-bytes.js';
+import type { CodecResult, ZstdCompressJob, ZstdFrameJob, ZstdStreamCompressJob, ZstdStreamJob } from '../pool/jobs.js';
+import { concatOwned, ownedBytes, scratchOf } from '../pool/owned-bytes.js';
 
 type ZstdBinding = typeof import('zstd-napi/binding.js');
 const require = createRequire(import.meta.url);
@@ -63,10 +63,56 @@ interface StreamState {
 const zstdStreams = new Map<number, StreamState>();
 const STREAM_STEP_BYTES = 1 << 20;
 
-/** Forgets the streaming decoder of a pinned stream. */
+/** Forgets the streaming decoder or compressor of a pinned stream. */
 export function zstdStreamClose(stream: number): CodecResult {
   zstdStreams.delete(stream);
+  streamCompressors.delete(stream);
   return { output: new Uint8Array(0) };
+}
+
+/** The compressors of pinned streams (one frame each), by pin. */
+const streamCompressors = new Map<number, InstanceType<ZstdBinding['CCtx']>>();
+const NO_INPUT = new Uint8Array(0);
+
+/**
+ * One piece of a pinned stream's frame: all of `input` goes in (single-threaded zstd takes it whole), and
+ * what zstd has ready comes out; with `end` the frame is finished and the compressor forgotten.
+ */
+export function zstdStreamCompress(job: ZstdStreamCompressJob): CodecResult {
+  const z = zstd();
+  let cctx = streamCompressors.get(job.pin);
+  if (cctx === undefined) {
+    cctx = new z.CCtx();
+    cctx.setParameter(z.CParameter.compressionLevel, job.level);
+    cctx.setParameter(z.CParameter.checksumFlag, 1);
+    streamCompressors.set(job.pin, cctx);
+  }
+  const directive = job.end ? z.EndDirective.end : z.EndDirective.continue;
+  let input = job.input ?? NO_INPUT;
+  // room for everything this piece can release (the input's bound plus a block zstd may still hold)
+  const dst = scratchOf(z.compressBound(input.length) + (256 << 10));
+  const pieces: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    let ret: number;
+    let produced: number;
+    let consumed: number;
+    try {
+      [ret, produced, consumed] = cctx.compressStream2(dst, input, directive);
+    } catch (err) {
+      streamCompressors.delete(job.pin);
+      fail('E_ZSTD_COMPRESS', `zstd compression failed: ${errorText(err)}`);
+    }
+    if (produced > 0) {
+      pieces.push(dst.slice(0, produced));
+      total += produced;
+    }
+    input = input.subarray(consumed);
+    if (input.length === 0 && (!job.end || ret === 0)) break;
+  }
+  if (job.end) streamCompressors.delete(job.pin);
+  const output = pieces.length === 1 ? (pieces[0] as Uint8Array) : concatOwned(pieces, total);
+  return job.input === undefined ? { output } : { output, recycled: job.input };
 }
 
 export function zstdStream(job: ZstdStreamJob): CodecResult {
