@@ -30,7 +30,7 @@ export interface DumpDirOptions {
   onClosed?: (file: ClosedFile) => Promise<void>;
 }
 
-/** zstd's default level for dumps (mydumper's is 3; why 1: the decision log in docs/architecture.md). */
+/** zstd's default level for dumps (the zstd tool's is 3; why 1: the decision log in docs/architecture.md). */
 export const ZSTD_DEFAULT_LEVEL = 1;
 
 export class DumpDir {
@@ -149,6 +149,7 @@ export class DumpFile {
     if (options.compress === 'gzip') {
       const gz = createGzip({ level: options.compressLevel ?? 6, chunkSize: 256 << 10 });
       gz.on('error', (err) => this.#fail(err));
+      gz.on('drain', () => this.#wake());
       gz.pipe(this.#file);
       this.#head = gz;
     } else if (zstd === undefined) {
