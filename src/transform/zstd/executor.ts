@@ -66,13 +66,49 @@ const STREAM_STEP_BYTES = 1 << 20;
 /** Forgets the streaming decoder or compressor of a pinned stream. */
 export function zstdStreamClose(stream: number): CodecResult {
   zstdStreams.delete(stream);
-  streamCompressors.delete(stream);
+  const cctx = streamCompressors.get(stream);
+  if (cctx !== undefined) {
+    streamCompressors.delete(stream);
+    cctx.ctx.reset(zstd().ResetDirective.sessionOnly); // a frame left unfinished is dropped
+    spareCompressor(cctx);
+  }
   return { output: new Uint8Array(0) };
 }
 
+interface StreamCompressor {
+  ctx: InstanceType<ZstdBinding['CCtx']>;
+  level: number;
+}
+
 /** The compressors of pinned streams (one frame each), by pin. */
-const streamCompressors = new Map<number, InstanceType<ZstdBinding['CCtx']>>();
+const streamCompressors = new Map<number, StreamCompressor>();
+/**
+ * Compressors of finished frames, kept for the next stream: a context holds megabytes of native memory that
+ * only this thread's (rare) garbage collection would free, so one per file would pile up.
+ */
+const spareCompressors: StreamCompressor[] = [];
+const MAX_SPARE_COMPRESSORS = 4;
 const NO_INPUT = new Uint8Array(0);
+
+function spareCompressor(c: StreamCompressor): void {
+  if (spareCompressors.length < MAX_SPARE_COMPRESSORS) spareCompressors.push(c);
+}
+
+function streamCompressor(pin: number, level: number): StreamCompressor {
+  let c = streamCompressors.get(pin);
+  if (c !== undefined) return c;
+  const z = zstd();
+  const at = spareCompressors.findIndex((s) => s.level === level);
+  if (at >= 0) c = spareCompressors.splice(at, 1)[0] as StreamCompressor;
+  else {
+    const ctx = new z.CCtx();
+    ctx.setParameter(z.CParameter.compressionLevel, level);
+    ctx.setParameter(z.CParameter.checksumFlag, 1);
+    c = { ctx, level };
+  }
+  streamCompressors.set(pin, c);
+  return c;
+}
 
 /**
  * One piece of a pinned stream's frame: all of `input` goes in (single-threaded zstd takes it whole), and
@@ -80,13 +116,8 @@ const NO_INPUT = new Uint8Array(0);
  */
 export function zstdStreamCompress(job: ZstdStreamCompressJob): CodecResult {
   const z = zstd();
-  let cctx = streamCompressors.get(job.pin);
-  if (cctx === undefined) {
-    cctx = new z.CCtx();
-    cctx.setParameter(z.CParameter.compressionLevel, job.level);
-    cctx.setParameter(z.CParameter.checksumFlag, 1);
-    streamCompressors.set(job.pin, cctx);
-  }
+  const compressor = streamCompressor(job.pin, job.level);
+  const cctx = compressor.ctx;
   const directive = job.end ? z.EndDirective.end : z.EndDirective.continue;
   let input = job.input ?? NO_INPUT;
   // room for everything this piece can release (the input's bound plus a block zstd may still hold)
@@ -100,7 +131,7 @@ export function zstdStreamCompress(job: ZstdStreamCompressJob): CodecResult {
     try {
       [ret, produced, consumed] = cctx.compressStream2(dst, input, directive);
     } catch (err) {
-      streamCompressors.delete(job.pin);
+      streamCompressors.delete(job.pin); // a context that failed is not reused
       fail('E_ZSTD_COMPRESS', `zstd compression failed: ${errorText(err)}`);
     }
     if (produced > 0) {
@@ -110,7 +141,11 @@ export function zstdStreamCompress(job: ZstdStreamCompressJob): CodecResult {
     input = input.subarray(consumed);
     if (input.length === 0 && (!job.end || ret === 0)) break;
   }
-  if (job.end) streamCompressors.delete(job.pin);
+  if (job.end) {
+    // the frame is complete: the context starts the next one afresh, with the same parameters
+    streamCompressors.delete(job.pin);
+    spareCompressor(compressor);
+  }
   const output = pieces.length === 1 ? (pieces[0] as Uint8Array) : concatOwned(pieces, total);
   return job.input === undefined ? { output } : { output, recycled: job.input };
 }
