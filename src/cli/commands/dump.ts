@@ -58,7 +58,7 @@ export const dumpCommand: CommandModule = {
       .option('-s, --statement-size <bytes>', 'bytes per INSERT statement', '1000000')
       .option('-o, --outputdir <dir>', 'output directory (default ./export-YYYYMMDD-HHMMSS; a temporary one with --stream)')
       .option('-c, --compress [method]', 'compress data and schema files: zstd (default) or gzip')
-      .option('--compress-level <n>', 'compression level (gzip 1-9, zstd 1-19)')
+      .option('--compress-level <n>', 'compression level (gzip 1-9, default 6; zstd 1-19, default 1)')
       .option('-d, --no-data', 'schemas only')
       .option('-m, --no-schemas', 'data only')
       .option('-W, --no-views', 'leave views out')

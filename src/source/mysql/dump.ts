@@ -139,6 +139,7 @@ export async function runDump(options: DumpOptions): Promise<DumpSummary> {
     ...(options.compress === undefined ? {} : { compress: options.compress }),
     ...(options.compressLevel === undefined ? {} : { compressLevel: options.compressLevel }),
     ...(options.onFileClosed === undefined ? {} : { onClosed: options.onFileClosed }),
+    compressThreads: Math.max(1, options.threads),
   });
   await dir.prepare();
   const sessions = await openSessions(options.connection, Math.max(1, options.threads));
@@ -202,6 +203,7 @@ export async function runDump(options: DumpOptions): Promise<DumpSummary> {
     options.signal?.removeEventListener('abort', onAbort);
     await lock.release().catch(() => undefined);
     await Promise.all(sessions.all().map((s) => s.close().catch(() => undefined)));
+    await dir.close();
   }
 }
 

@@ -52,8 +52,11 @@ for (let i = 0; i < 256; i++) {
 
 /** Receives full output buffers; calls `release` when done with one, so it can be reused. */
 export interface FormatterOutput {
-  /** `buf[0, length)` belongs to the output until it calls `release(buf)`. */
-  write(buf: Buffer, length: number, release: () => void): void;
+  /**
+   * `buf[0, length)` belongs to the output until it calls `release`, with the buffer to reuse in its place
+   * when `buf` itself moved to another thread (its memory came back as a new Buffer).
+   */
+  write(buf: Buffer, length: number, release: (returned?: Buffer) => void): void;
   /** A file boundary after a complete statement (only when `maxFileBytes` is set). */
   nextFile(): void;
 }
@@ -251,7 +254,7 @@ export class InsertFormatter {
     if (this.#pos > 0) {
       const full = this.#buf;
       this.bytes += this.#pos;
-      this.#out.write(full, this.#pos, () => this.#give(full));
+      this.#out.write(full, this.#pos, (returned) => this.#give(returned ?? full));
     }
     this.#pos = 0;
     if (need > this.#bufferBytes) this.#buf = Buffer.allocUnsafe(need);

@@ -7,7 +7,7 @@ import { ageStream } from '../age/executor.js';
 import { lz4Blocks, lz4Compress } from '../lz4/executor.js';
 import { quicklzBlocks } from '../qpress/executor.js';
 import { xbcryptOpen } from '../xbcrypt/executor.js';
-import { zstdCompress, zstdFrame, zstdStream, zstdStreamClose } from '../zstd/executor.js';
+import { zstdCompress, zstdFrame, zstdStream, zstdStreamClose, zstdStreamCompress } from '../zstd/executor.js';
 import type { CodecJob, CodecResult } from './jobs.js';
 
 export function runJob(job: CodecJob): CodecResult {
@@ -20,6 +20,8 @@ export function runJob(job: CodecJob): CodecResult {
       return zstdFrame(job);
     case 'zstd-stream':
       return zstdStream(job);
+    case 'zstd-stream-compress':
+      return zstdStreamCompress(job);
     case 'pinned-close':
       return zstdStreamClose(job.pin);
     case 'lz4-blocks':

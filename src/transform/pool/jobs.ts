@@ -42,6 +42,19 @@ export interface ZstdStreamJob {
   maxOutput: number;
 }
 
+/**
+ * Compress the next piece of one zstd frame with the compressor kept for the pinned stream (created by the
+ * first job of the pin, with a checksum); `end` closes the frame (the job may have no input then). The
+ * output is the compressed bytes this piece made ready; the input comes back as `recycled`.
+ */
+export interface ZstdStreamCompressJob {
+  kind: 'zstd-stream-compress';
+  pin: number;
+  level: number;
+  input?: Uint8Array;
+  end: boolean;
+}
+
 export interface PinnedCloseJob {
   kind: 'pinned-close';
   pin: number;
@@ -97,6 +110,7 @@ export type CodecJob =
   | Lz4CompressJob
   | ZstdFrameJob
   | ZstdStreamJob
+  | ZstdStreamCompressJob
   | PinnedCloseJob
   | Lz4BlocksJob
   | QuicklzBlocksJob

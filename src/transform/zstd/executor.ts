@@ -4,8 +4,8 @@
  */
 import { createRequire } from 'node:module';
 import { errorText, fail } from '../pool/job-failure.js';
-import type { CodecResult, ZstdCompressJob, ZstdFrameJob, ZstdStreamJob } from '../pool/jobs.js';
-import { ownedBytes, scratchOf } from '../pool/owned-bytes.js';
+import type { CodecResult, ZstdCompressJob, ZstdFrameJob, ZstdStreamCompressJob, ZstdStreamJob } from '../pool/jobs.js';
+import { concatOwned, ownedBytes, scratchOf } from '../pool/owned-bytes.js';
 
 type ZstdBinding = typeof import('zstd-napi/binding.js');
 const require = createRequire(import.meta.url);
@@ -63,10 +63,91 @@ interface StreamState {
 const zstdStreams = new Map<number, StreamState>();
 const STREAM_STEP_BYTES = 1 << 20;
 
-/** Forgets the streaming decoder of a pinned stream. */
+/** Forgets the streaming decoder or compressor of a pinned stream. */
 export function zstdStreamClose(stream: number): CodecResult {
   zstdStreams.delete(stream);
+  const cctx = streamCompressors.get(stream);
+  if (cctx !== undefined) {
+    streamCompressors.delete(stream);
+    cctx.ctx.reset(zstd().ResetDirective.sessionOnly); // a frame left unfinished is dropped
+    spareCompressor(cctx);
+  }
   return { output: new Uint8Array(0) };
+}
+
+interface StreamCompressor {
+  ctx: InstanceType<ZstdBinding['CCtx']>;
+  level: number;
+}
+
+/** The compressors of pinned streams (one frame each), by pin. */
+const streamCompressors = new Map<number, StreamCompressor>();
+/**
+ * Compressors of finished frames, kept for the next stream: a context holds megabytes of native memory that
+ * only this thread's (rare) garbage collection would free, so one per file would pile up.
+ */
+const spareCompressors: StreamCompressor[] = [];
+const MAX_SPARE_COMPRESSORS = 4;
+const NO_INPUT = new Uint8Array(0);
+
+function spareCompressor(c: StreamCompressor): void {
+  if (spareCompressors.length < MAX_SPARE_COMPRESSORS) spareCompressors.push(c);
+}
+
+function streamCompressor(pin: number, level: number): StreamCompressor {
+  let c = streamCompressors.get(pin);
+  if (c !== undefined) return c;
+  const z = zstd();
+  const at = spareCompressors.findIndex((s) => s.level === level);
+  if (at >= 0) c = spareCompressors.splice(at, 1)[0] as StreamCompressor;
+  else {
+    const ctx = new z.CCtx();
+    ctx.setParameter(z.CParameter.compressionLevel, level);
+    ctx.setParameter(z.CParameter.checksumFlag, 1);
+    c = { ctx, level };
+  }
+  streamCompressors.set(pin, c);
+  return c;
+}
+
+/**
+ * One piece of a pinned stream's frame: all of `input` goes in (single-threaded zstd takes it whole), and
+ * what zstd has ready comes out; with `end` the frame is finished and the compressor forgotten.
+ */
+export function zstdStreamCompress(job: ZstdStreamCompressJob): CodecResult {
+  const z = zstd();
+  const compressor = streamCompressor(job.pin, job.level);
+  const cctx = compressor.ctx;
+  const directive = job.end ? z.EndDirective.end : z.EndDirective.continue;
+  let input = job.input ?? NO_INPUT;
+  // room for everything this piece can release (the input's bound plus a block zstd may still hold)
+  const dst = scratchOf(z.compressBound(input.length) + (256 << 10));
+  const pieces: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    let ret: number;
+    let produced: number;
+    let consumed: number;
+    try {
+      [ret, produced, consumed] = cctx.compressStream2(dst, input, directive);
+    } catch (err) {
+      streamCompressors.delete(job.pin); // a context that failed is not reused
+      fail('E_ZSTD_COMPRESS', `zstd compression failed: ${errorText(err)}`);
+    }
+    if (produced > 0) {
+      pieces.push(dst.slice(0, produced));
+      total += produced;
+    }
+    input = input.subarray(consumed);
+    if (input.length === 0 && (!job.end || ret === 0)) break;
+  }
+  if (job.end) {
+    // the frame is complete: the context starts the next one afresh, with the same parameters
+    streamCompressors.delete(job.pin);
+    spareCompressor(compressor);
+  }
+  const output = pieces.length === 1 ? (pieces[0] as Uint8Array) : concatOwned(pieces, total);
+  return job.input === undefined ? { output } : { output, recycled: job.input };
 }
 
 export function zstdStream(job: ZstdStreamJob): CodecResult {
