@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { readXbstream } from '../container/xbstream/reader.js';
 import type { FileEntry, SafePath } from '../entry.js';
 import { SluiceError } from '../errors.js';
-import { XbstreamDemux, type XbstreamEdit } from './xbstream-demux.js';
+import { type SpoolBlocks, XbstreamDemux, type XbstreamEdit } from './xbstream-demux.js';
 
 export interface MariadbConnection {
   host?: string;
@@ -44,6 +44,8 @@ export interface MariabackupOptions {
   onEdit?: (edit: XbstreamEdit) => void;
   /** Files yielded only once complete (see `DemuxOptions.deferred`). */
   deferred?: (path: SafePath) => boolean;
+  /** Blocks for bytes read back from spool files, given back by the consumer (see `DemuxOptions.spoolBlocks`). */
+  spoolBlocks?: SpoolBlocks;
 }
 
 export interface MariabackupOutcome {
@@ -164,6 +166,7 @@ export function mariabackupSource(options: MariabackupOptions): MariabackupSourc
     ...(options.memoryBytes === undefined ? {} : { memoryBytes: options.memoryBytes }),
     ...(options.onEdit === undefined ? {} : { onEdit: options.onEdit }),
     ...(options.deferred === undefined ? {} : { deferred: options.deferred }),
+    ...(options.spoolBlocks === undefined ? {} : { spoolBlocks: options.spoolBlocks }),
   });
 
   const failure = (result: MariabackupOutcome, cause?: unknown): MariabackupError => {

@@ -44,13 +44,26 @@ export interface DemuxOptions {
    * otherwise make its consumer pull the whole backup through the spool while it waits for its bytes.
    */
   deferred?: (path: SafePath) => boolean;
+  /**
+   * Blocks that bytes read back from spool files go into (`SPOOL_READ_BYTES` each), lent to the consumer,
+   * which gives each back once it has copied or written it (see `BufferPool`). Without it every piece is
+   * a fresh buffer: the redo log copy, read back whole at the end, then left its size in garbage.
+   */
+  spoolBlocks?: SpoolBlocks;
+}
+
+/** Where spool reads go (a `BufferPool` of `SPOOL_READ_BYTES` blocks). */
+export interface SpoolBlocks {
+  readonly blockBytes: number;
+  take(): Buffer;
+  lend(block: Buffer, view: Uint8Array): void;
 }
 
 export type XbstreamEdit = { type: 'remove'; path: SafePath; after: number } | { type: 'rename'; path: SafePath; to: SafePath; after: number };
 
 /** 16 MiB: with the redo log copy in a spool file of its own, a larger hold saved little spooling and kept snapshot --mariadb over 200 MiB. */
 export const DEFAULT_DEMUX_MEMORY_BYTES = 16 << 20;
-const SPOOL_READ_BYTES = 1 << 20;
+export const SPOOL_READ_BYTES = 1 << 20;
 
 type Segment = { kind: 'memory'; data: Uint8Array } | { kind: 'spool'; at: number; length: number };
 
@@ -160,13 +173,17 @@ export class XbstreamDemux {
 
   *#readSpool(file: FileState, segment: { at: number; length: number }): Generator<Uint8Array> {
     const spool = file.spool as Spool;
+    const blocks = this.#options.spoolBlocks;
     let done = 0;
     while (done < segment.length) {
-      const piece = Buffer.allocUnsafe(Math.min(SPOOL_READ_BYTES, segment.length - done));
-      const n = readSync(spool.fd, piece, 0, piece.length, segment.at + done);
+      const want = Math.min(SPOOL_READ_BYTES, segment.length - done);
+      const block = blocks !== undefined && blocks.blockBytes >= want ? blocks.take() : Buffer.allocUnsafe(want);
+      const n = readSync(spool.fd, block, 0, want, segment.at + done);
       if (n === 0) throw new FormatError('E_SPOOL', `spool file ${spool.file} is shorter than what was written to it`, { path: file.path });
       done += n;
-      yield piece.subarray(0, n);
+      const piece = block.subarray(0, n);
+      if (blocks !== undefined && blocks.blockBytes >= want) blocks.lend(block, piece);
+      yield piece;
     }
   }
 

@@ -8,6 +8,8 @@
  */
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { BufferPool } from '../../bytes/buffer-pool.js';
+import { SPOOL_READ_BYTES } from '../../source/xbstream-demux.js';
 import { writeXbstream } from '../../container/xbstream/writer.js';
 import type { Entry } from '../../entry.js';
 import { createEncodeChain, type EncodeChainOptions } from '../../transform/encode-chain.js';
@@ -57,6 +59,14 @@ export interface BackupPostgresOptions extends StreamOutput {
   onProgress?: (progress: StreamProgress) => void;
 }
 
+/**
+ * Output blocks of encoded files (1 MiB, also the demultiplexer's spool reads), and the xbstream chunk size: each block goes out as one chunk as soon
+ * as it is full, so no lane holds more than one (with upstream's 10 MiB chunks each lane held 10 MiB of
+ * output staged). Nothing reads this stream expecting upstream's chunk sizes: mariabackup's own differ.
+ */
+const OUTPUT_BLOCK_BYTES = SPOOL_READ_BYTES;
+const OUTPUT_BLOCKS_KEPT = 16;
+
 const apply = (transforms: readonly FileTransform[], entry: Entry): Entry => (entry.kind === 'file' ? transforms.reduce((e, t) => t(e), entry) : entry);
 
 /**
@@ -67,9 +77,13 @@ export async function backupMariadb(options: BackupMariadbOptions): Promise<Back
   const parallel = options.parallel ?? 1;
   const temporaryParent = options.temporaryParent ?? tmpdir();
   const logFile = options.logFile ?? defaultLogFile(temporaryParent, 'mariabackup');
+  // Encoded output is gathered into the blocks of one pool, which the output gives back once written: a
+  // codec's own output buffers are then copied from and reused at once, not held (a 4 MiB buffer for each
+  // compressed frame) by the writer until it is sent, nor left to the garbage collector.
+  const buffers = new BufferPool(OUTPUT_BLOCK_BYTES, OUTPUT_BLOCKS_KEPT);
   // Meta files get no compression: one chain compresses, the other encrypts (one age header for both).
-  const compress = await createEncodeChain(options.encode?.compress === undefined ? {} : { compress: options.encode.compress });
-  const encrypt = await createEncodeChain(options.encode?.encrypt === undefined ? {} : { encrypt: options.encode.encrypt });
+  const compress = await createEncodeChain(options.encode?.compress === undefined ? {} : { compress: options.encode.compress, buffers });
+  const encrypt = await createEncodeChain(options.encode?.encrypt === undefined ? {} : { encrypt: options.encode.encrypt, buffers });
   const { isBackupMetaFile, mariabackupSource } = await import('../../source/mariabackup.js');
   const { StreamEdits } = await import('../../physical/stream-edits.js');
   const { isRedoLogCopy } = await import('../../physical/redo-log.js');
@@ -86,6 +100,8 @@ export async function backupMariadb(options: BackupMariadbOptions): Promise<Back
     logFile,
     ...(options.program === undefined ? {} : { program: options.program }),
     ...(options.memoryBytes === undefined ? {} : { memoryBytes: options.memoryBytes }),
+    // read back into the same blocks (the encoders release what they copied, the output what it wrote)
+    spoolBlocks: buffers,
     mtimeMs: Date.now(),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
@@ -102,6 +118,7 @@ export async function backupMariadb(options: BackupMariadbOptions): Promise<Back
   const counter = new StreamCounter(options.onProgress);
   const bytes = writeXbstream(entries, {
     parallel,
+    chunkBytes: OUTPUT_BLOCK_BYTES,
     edits: edits.after,
     onFile: (path, size) => {
       counter.fileDone();
@@ -109,7 +126,7 @@ export async function backupMariadb(options: BackupMariadbOptions): Promise<Back
     },
     ...xbstreamWriterReports(options.onReport),
   });
-  const sent = await sendStream(bytes, options, counter);
+  const sent = await sendStream(bytes, options, counter, buffers);
   if (options.logFile === undefined) await rm(logFile, { force: true });
   return { ...sent, files: counter.files, held: source.held() };
 }

@@ -10,13 +10,14 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { type SafePath, toSafePath } from '../../entry.js';
+import { BufferPool } from '../../bytes/buffer-pool.js';
 import { errorMessage, SluiceError } from '../../errors.js';
 import { ContentWriter, prestartPool } from '../../repo/content/content-writer.js';
 import type { Repository } from '../../repo/repository.js';
 import { listSnapshots, type Snapshot } from '../../repo/snapshot/snapshots.js';
 import type { CryptoPool } from '../../repo/workers/crypto-pool.js';
 import type { FileNode } from '../../repo/snapshot/tree.js';
-import type { XbstreamEdit } from '../../source/xbstream-demux.js';
+import { SPOOL_READ_BYTES, type XbstreamEdit } from '../../source/xbstream-demux.js';
 import { defaultUploads } from '../repository/uploads.js';
 import { defaultLogFile } from './log-file.js';
 import { MemberArchiver } from './member-archiver.js';
@@ -103,6 +104,17 @@ async function slurp(content: AsyncIterable<Uint8Array>, path: string): Promise<
   return Buffer.concat(pieces);
 }
 
+/**
+ * Gives each piece back to `blocks` once the consumer asks for the next: the stores here copy every
+ * piece before they do (into a chunk slot, or `Uint8Array.from` for the first small pieces and meta files).
+ */
+async function* givenBack(content: AsyncIterable<Uint8Array>, blocks: BufferPool): AsyncGenerator<Uint8Array> {
+  for await (const piece of content) {
+    yield piece;
+    blocks.give(piece);
+  }
+}
+
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
@@ -138,8 +150,11 @@ export async function snapshotMariadb(repo: Repository, session: ContentWriter, 
   const extraArgs = [...(base === undefined ? [] : [`--incremental-lsn=${base.metadata.toLsn}`]), ...(options.extraArgs ?? [])];
   const { isBackupMetaFile, mariabackupSource } = await import('../../source/mariabackup.js');
   const edits: XbstreamEdit[] = [];
+  // what is read back from spool files (the redo log copy, whole, at the end) goes into reused blocks
+  const spoolBlocks = new BufferPool(SPOOL_READ_BYTES, 8);
   const source = mariabackupSource({
     onEdit: (edit) => edits.push(edit),
+    spoolBlocks,
     connection: options.connection,
     parallel: options.parallel ?? 1,
     extraArgs,
@@ -168,12 +183,13 @@ export async function snapshotMariadb(repo: Repository, session: ContentWriter, 
       members += 1;
       options.onFile?.(entry.path);
       const storing = (async () => {
+        const content = givenBack(entry.content, spoolBlocks);
         if (isBackupMetaFile(entry.path)) {
-          const bytes = await slurp(entry.content, entry.path);
+          const bytes = await slurp(content, entry.path);
           metaFiles.set(entry.path, bytes);
           stored[ordinal] = { path: at, node: await archiver.storeFile(at, entry, once(bytes)) };
         } else {
-          stored[ordinal] = { path: at, node: await archiver.storeFile(at, entry, entry.content) };
+          stored[ordinal] = { path: at, node: await archiver.storeFile(at, entry, content) };
         }
       })().catch((err: unknown) => {
         failed ??= { err };
