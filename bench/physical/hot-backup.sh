@@ -17,6 +17,9 @@
 #
 #   bench/physical/hot-backup.sh [ROUNDS, default 3] [DATABASE, default sluice_bench_real_1024]
 #
+# With SLUICE_BASE=OTHER/dist/src/cli/main.js (another build, say main's), each sluice side also runs
+# with that build in the same round ("base ..." sides), for before/after figures taken in turns.
+#
 # Needs: the built CLI (dist/), MariaDB on 127.0.0.1:3306 (root, no password), mariabackup, zstd,
 # restic, GNU time (/usr/bin/time), python3. DATABASE must exist (for the ~1 GB one:
 # `node dist/bench/real-data/build.js --dir /dev/shm/sluice-bench`). mariabackup is limited to it with
@@ -26,6 +29,7 @@ ROUNDS=${1:-3}
 DB=${2:-sluice_bench_real_1024}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SLUICE_JS="$ROOT/dist/src/cli/main.js"
+RUN_JS=$SLUICE_JS
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench-hot-XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
@@ -58,7 +62,7 @@ record() {
 run_sluice() {
   local t0 pid hwm=0 v
   t0=$(now)
-  PATH="$WORK/wrap:$PATH" node "$SLUICE_JS" "$@" > /dev/null 2> sluice.err &
+  PATH="$WORK/wrap:$PATH" node "$RUN_JS" "$@" > /dev/null 2> sluice.err &
   pid=$!
   while kill -0 "$pid" 2> /dev/null; do
     v=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2> /dev/null || true)
@@ -115,12 +119,12 @@ stream_compress() {
 ingest_sluice() {
   local round=$1 load0 out
   rm -rf repo-s
-  node "$SLUICE_JS" init -r repo-s -p pw > /dev/null 2>&1
+  node "$RUN_JS" init -r repo-s -p pw > /dev/null 2>&1
   flock -w 900 9
   load0=$(load)
   out=$(run_sluice snapshot -r repo-s -p pw --mariadb --db-host 127.0.0.1 -P 3306 -u root -- "--databases=$DB")
   flock -u 9
-  record "$round" "sluice snapshot" $out "$(rss_of wrapped-mariabackup.rss)" "$load0" "$(du -sb repo-s | cut -f1)"
+  record "$round" "${2:-sluice snapshot}" $out "$(rss_of wrapped-mariabackup.rss)" "$load0" "$(du -sb repo-s | cut -f1)"
   rm -rf repo-s
 }
 
@@ -143,9 +147,20 @@ echo "database $DB ($(mysql -h127.0.0.1 -uroot -N -e "SELECT ROUND(SUM(data_leng
 for round in $(seq 1 "$ROUNDS"); do
   stream_sluice "$round" "sluice stream"
   stream_sluice "$round" "sluice stream t2" --compress-threads=2
+  if [ -n "${SLUICE_BASE:-}" ]; then
+    RUN_JS=$SLUICE_BASE
+    stream_sluice "$round" "base stream"
+    stream_sluice "$round" "base stream t2" --compress-threads=2
+    RUN_JS=$SLUICE_JS
+  fi
   stream_zstd "$round"
   stream_compress "$round"
   ingest_sluice "$round"
+  if [ -n "${SLUICE_BASE:-}" ]; then
+    RUN_JS=$SLUICE_BASE
+    ingest_sluice "$round" "base snapshot"
+    RUN_JS=$SLUICE_JS
+  fi
   ingest_restic "$round"
 done
 
@@ -175,4 +190,9 @@ ratio('sluice stream', 'mariabackup|zstd')
 ratio('sluice stream t2', 'mariabackup|zstd')
 ratio('sluice stream', 'mb --compress')
 ratio('sluice snapshot', 'mb|restic')
+ratio('base stream', 'mariabackup|zstd')
+ratio('base stream t2', 'mariabackup|zstd')
+ratio('base snapshot', 'mb|restic')
+ratio('base stream', 'sluice stream')
+ratio('base snapshot', 'sluice snapshot')
 EOF
