@@ -12,7 +12,7 @@
 export class BufferPool {
   readonly #free: Buffer[] = [];
   /** Views lent out of each block; the block comes back when the last of them is given back. */
-  readonly #lent = new WeakMap<ArrayBufferLike, { views: { offset: number; length: number }[]; block: Buffer }>();
+  readonly #lent = new WeakMap<ArrayBufferLike, { views: { offset: number; length: number }[]; block: Buffer; open?: boolean }>();
 
   constructor(
     readonly blockBytes: number,
@@ -43,6 +43,32 @@ export class BufferPool {
     this.#lent.set(block.buffer, { views: views.map((v) => ({ offset: v.byteOffset, length: v.byteLength })), block });
   }
 
+  /**
+   * Records one more view of a block that is still being filled, piece by piece (a demultiplexer copying
+   * what it reads into it). The block comes back only after `seal` and once every view is given back.
+   */
+  lendPart(block: Buffer, view: Uint8Array): void {
+    let lent = this.#lent.get(block.buffer);
+    if (lent === undefined) {
+      lent = { views: [], block, open: true };
+      this.#lent.set(block.buffer, lent);
+    }
+    lent.views.push({ offset: view.byteOffset, length: view.byteLength });
+  }
+
+  /** No more views will be cut from a block lent by parts: it comes back once the last is given back (now if none is out). */
+  seal(block: Buffer): void {
+    const lent = this.#lent.get(block.buffer);
+    if (lent === undefined) {
+      this.putBack(block);
+      return;
+    }
+    lent.open = false;
+    if (lent.views.length > 0) return;
+    this.#lent.delete(block.buffer);
+    this.putBack(block);
+  }
+
   /** Puts back a block that was taken but not lent (for example after a failed read). */
   putBack(block: Buffer): void {
     if (this.#free.length < this.maxFree) this.#free.push(block);
@@ -55,7 +81,7 @@ export class BufferPool {
     const at = lent.views.findIndex((v) => v.offset === chunk.byteOffset && v.length === chunk.byteLength);
     if (at < 0) return;
     lent.views.splice(at, 1);
-    if (lent.views.length > 0) return;
+    if (lent.views.length > 0 || lent.open === true) return;
     this.#lent.delete(chunk.buffer);
     this.putBack(lent.block);
   }

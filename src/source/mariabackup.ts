@@ -8,13 +8,16 @@
  * message. The entries end only after mariabackup has exited 0: if it fails or is killed, the iteration
  * throws a `MariabackupError`, so no consumer can take a partial stream for a finished backup.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { BufferPool } from '../bytes/buffer-pool.js';
+import { CountedBlocks } from '../bytes/counted-blocks.js';
+import { readFdBlocks } from '../bytes/fd-blocks.js';
 import { readXbstream } from '../container/xbstream/reader.js';
 import type { FileEntry, SafePath } from '../entry.js';
 import { SluiceError } from '../errors.js';
-import { type SpoolBlocks, XbstreamDemux, type XbstreamEdit } from './xbstream-demux.js';
+import { DEMUX_BLOCK_BYTES, type DemuxBlocks, demuxBlocksKept, XbstreamDemux, type XbstreamEdit } from './xbstream-demux.js';
 
 export interface MariadbConnection {
   host?: string;
@@ -44,8 +47,11 @@ export interface MariabackupOptions {
   onEdit?: (edit: XbstreamEdit) => void;
   /** Files yielded only once complete (see `DemuxOptions.deferred`). */
   deferred?: (path: SafePath) => boolean;
-  /** Blocks for bytes read back from spool files, given back by the consumer (see `DemuxOptions.spoolBlocks`). */
-  spoolBlocks?: SpoolBlocks;
+  /**
+   * The blocks every byte of the entries' content is in, which the consumer gives back once it has
+   * copied or written a piece (see `DemuxOptions.blocks`; default: a pool of its own, left to the GC).
+   */
+  blocks?: DemuxBlocks;
 }
 
 export interface MariabackupOutcome {
@@ -109,13 +115,26 @@ export function mariabackupSource(options: MariabackupOptions): MariabackupSourc
   const cleanup = (): void => rmSync(temporary, { recursive: true, force: true });
   let child: ReturnType<typeof spawn>;
   let log: number;
+  let stdout: number;
   try {
     const targetDir = join(temporary, 'target');
     const defaults = options.connection.password === undefined ? undefined : join(temporary, 'client.cnf');
     if (defaults !== undefined) writeFileSync(defaults, defaultsFile(options.connection), { mode: 0o600, flag: 'wx' });
     log = openSync(options.logFile, 'a', 0o600);
     const argv = mariabackupArguments(options, targetDir, defaults);
-    child = spawn(options.program ?? 'mariabackup', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // mariabackup writes into a FIFO that is read into reused blocks (readFdBlocks), not a pipe read by
+    // node's stream, which takes a fresh 64 KiB buffer for every read: 1.2 GB of them were 60-70 MiB of
+    // garbage at any time (docs/architecture.md). Opened read-write first (Linux opens that at once), so
+    // that the reading end opens without waiting; mariabackup then holds the only writing end.
+    const fifo = join(temporary, 'stdout');
+    execFileSync('mkfifo', ['-m', '600', fifo]);
+    const writing = openSync(fifo, constants.O_RDWR);
+    try {
+      stdout = openSync(fifo, constants.O_RDONLY);
+      child = spawn(options.program ?? 'mariabackup', argv, { stdio: ['ignore', writing, 'pipe'] });
+    } finally {
+      closeSync(writing);
+    }
   } catch (err) {
     cleanup();
     throw new MariabackupError('E_MARIABACKUP_START', `cannot start mariabackup: ${(err as Error).message}`, {}, { cause: err });
@@ -149,9 +168,26 @@ export function mariabackupSource(options: MariabackupOptions): MariabackupSourc
   // holding the server's backup lock meanwhile (it does not act on SIGTERM while blocked). Its stdout is
   // closed, and it is killed outright if it has not ended a few seconds later.
   let killTimer: NodeJS.Timeout | undefined;
+  // The FIFO is closed once the read in flight on it has returned (never under it): then mariabackup's
+  // next write fails, as it did when the pipe was destroyed.
+  const inputFd = stdout;
+  async function* stdoutBlocks(): AsyncGenerator<Uint8Array> {
+    try {
+      yield* readFdBlocks(inputFd, new CountedBlocks(DEMUX_BLOCK_BYTES, 4), { settleOnReturn: true });
+    } finally {
+      closeSync(inputFd);
+    }
+  }
+  const input = stdoutBlocks();
+  let inputStopped = false;
+  const stopInput = (): void => {
+    if (inputStopped) return;
+    inputStopped = true;
+    void input.return(undefined).catch(() => undefined);
+  };
   const onAbort = (): void => {
+    stopInput();
     if (child.exitCode !== null || child.signalCode !== null) return;
-    child.stdout?.destroy();
     child.kill('SIGTERM');
     killTimer ??= setTimeout(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -160,13 +196,13 @@ export function mariabackupSource(options: MariabackupOptions): MariabackupSourc
   void outcome.then(() => clearTimeout(killTimer));
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
-  const demux = new XbstreamDemux(readXbstream(child.stdout as AsyncIterable<Uint8Array>, { label: 'mariabackup output' }), {
+  const demux = new XbstreamDemux(readXbstream(input, { label: 'mariabackup output' }), {
     spoolDirectory: temporary,
     mtimeMs: options.mtimeMs,
     ...(options.memoryBytes === undefined ? {} : { memoryBytes: options.memoryBytes }),
     ...(options.onEdit === undefined ? {} : { onEdit: options.onEdit }),
     ...(options.deferred === undefined ? {} : { deferred: options.deferred }),
-    ...(options.spoolBlocks === undefined ? {} : { spoolBlocks: options.spoolBlocks }),
+    blocks: options.blocks ?? new BufferPool(DEMUX_BLOCK_BYTES, demuxBlocksKept(options.memoryBytes)),
   });
 
   const failure = (result: MariabackupOutcome, cause?: unknown): MariabackupError => {
@@ -210,6 +246,7 @@ export function mariabackupSource(options: MariabackupOptions): MariabackupSourc
       if (!finished) onAbort();
       options.signal?.removeEventListener('abort', onAbort);
       await outcome;
+      stopInput();
       cleanup();
     }
   }

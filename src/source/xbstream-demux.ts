@@ -45,25 +45,40 @@ export interface DemuxOptions {
    */
   deferred?: (path: SafePath) => boolean;
   /**
-   * Blocks that bytes read back from spool files go into (`SPOOL_READ_BYTES` each), lent to the consumer,
-   * which gives each back once it has copied or written it (see `BufferPool`). Without it every piece is
-   * a fresh buffer: the redo log copy, read back whole at the end, then left its size in garbage.
+   * Blocks (`BufferPool`, `DEMUX_BLOCK_BYTES` each) that every byte handed out goes into, lent to the
+   * consumer, which gives each piece back once it has copied or written it: what the input yields is
+   * copied at once (so the input may reuse its buffers as soon as it is asked for more), and bytes read
+   * back from spool files are read into them. Without it, the input's own buffers are kept and handed out
+   * (they must stay valid), and spool reads take fresh buffers.
    */
-  spoolBlocks?: SpoolBlocks;
+  blocks?: DemuxBlocks;
 }
 
-/** Where spool reads go (a `BufferPool` of `SPOOL_READ_BYTES` blocks). */
-export interface SpoolBlocks {
+/** Where the demultiplexer puts what it hands out (a `BufferPool` of `DEMUX_BLOCK_BYTES` blocks). */
+export interface DemuxBlocks {
   readonly blockBytes: number;
   take(): Buffer;
   lend(block: Buffer, view: Uint8Array): void;
+  lendPart(block: Buffer, view: Uint8Array): void;
+  seal(block: Buffer): void;
 }
 
 export type XbstreamEdit = { type: 'remove'; path: SafePath; after: number } | { type: 'rename'; path: SafePath; to: SafePath; after: number };
 
 /** 16 MiB: with the redo log copy in a spool file of its own, a larger hold saved little spooling and kept snapshot --mariadb over 200 MiB. */
 export const DEFAULT_DEMUX_MEMORY_BYTES = 16 << 20;
-export const SPOOL_READ_BYTES = 1 << 20;
+const SPOOL_READ_BYTES = 1 << 20;
+/** The size of `DemuxOptions.blocks`' blocks. */
+export const DEMUX_BLOCK_BYTES = SPOOL_READ_BYTES;
+
+/**
+ * Free blocks worth keeping in a `DemuxOptions.blocks` pool: as many as can be out at once (the hold,
+ * each file's open block, what the consumers have not given back yet), so a drained hold is not left to
+ * the garbage collector and taken fresh again (a pool of 16 for a 16 MiB hold made 60 MiB of garbage).
+ */
+export function demuxBlocksKept(memoryBytes = DEFAULT_DEMUX_MEMORY_BYTES): number {
+  return Math.ceil(memoryBytes / DEMUX_BLOCK_BYTES) + 24;
+}
 
 type Segment = { kind: 'memory'; data: Uint8Array } | { kind: 'spool'; at: number; length: number };
 
@@ -84,6 +99,12 @@ interface FileState {
   /** Yielded only at its end (`DemuxOptions.deferred`). */
   deferred: boolean;
   spool?: Spool;
+  /**
+   * The block this file's bytes are being copied into (`DemuxOptions.blocks`), and how far it is filled:
+   * one per file, so that the bytes of a file nobody reads yet pin only blocks of their own.
+   */
+  block?: Buffer;
+  fill: number;
 }
 
 export class XbstreamDemux {
@@ -132,7 +153,10 @@ export class XbstreamDemux {
   /** Stops reading the input and removes every spool file. */
   async close(): Promise<void> {
     this.#ended = true;
-    for (const file of this.#files.values()) this.#dropSpool(file);
+    for (const file of this.#files.values()) {
+      this.#dropSpool(file);
+      this.#seal(file);
+    }
     await this.#events.return?.(undefined);
   }
 
@@ -168,12 +192,13 @@ export class XbstreamDemux {
       for (const s of file.segments) if (s.kind === 'memory') this.#memoryBytes -= s.data.length;
       file.segments = [];
       this.#dropSpool(file);
+      this.#seal(file);
     }
   }
 
-  *#readSpool(file: FileState, segment: { at: number; length: number }): Generator<Uint8Array> {
+  async *#readSpool(file: FileState, segment: { at: number; length: number }): AsyncGenerator<Uint8Array> {
     const spool = file.spool as Spool;
-    const blocks = this.#options.spoolBlocks;
+    const blocks = this.#options.blocks;
     let done = 0;
     while (done < segment.length) {
       const want = Math.min(SPOOL_READ_BYTES, segment.length - done);
@@ -182,7 +207,13 @@ export class XbstreamDemux {
       if (n === 0) throw new FormatError('E_SPOOL', `spool file ${spool.file} is shorter than what was written to it`, { path: file.path });
       done += n;
       const piece = block.subarray(0, n);
-      if (blocks !== undefined && blocks.blockBytes >= want) blocks.lend(block, piece);
+      if (blocks !== undefined && blocks.blockBytes >= want) {
+        blocks.lend(block, piece);
+        // Reads and writes here may all be synchronous (a spool file into stdout on a file): without a
+        // turn of the event loop, the callbacks that give written pieces back never run, and every piece
+        // took a fresh block (83 out at once instead of 19).
+        if (done > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       yield piece;
     }
   }
@@ -207,6 +238,7 @@ export class XbstreamDemux {
     }
     if (result.done === true) {
       this.#ended = true;
+      for (const file of this.#files.values()) this.#seal(file);
       return;
     }
     const event = result.value;
@@ -232,6 +264,7 @@ export class XbstreamDemux {
         if (event.rewrite === true && this.#options.onEdit !== undefined && this.#files.get(event.path)?.done === true) this.#files.delete(event.path);
         const file = this.#file(event.path);
         file.done = true;
+        this.#seal(file);
         if (file.deferred) this.#announce(file);
         break;
       }
@@ -270,7 +303,7 @@ export class XbstreamDemux {
   #file(path: SafePath): FileState {
     let file = this.#files.get(path);
     if (file === undefined) {
-      file = { path, segments: [], received: 0, done: false, abandoned: false, deferred: this.#options.deferred?.(path) === true };
+      file = { path, segments: [], received: 0, done: false, abandoned: false, deferred: this.#options.deferred?.(path) === true, fill: 0 };
       this.#files.set(path, file);
       if (!file.deferred) this.#announce(file);
     }
@@ -287,7 +320,7 @@ export class XbstreamDemux {
     if (!file.deferred && this.#memoryBytes + data.length <= this.#budget) {
       this.#memoryBytes += data.length;
       this.#peakMemoryBytes = Math.max(this.#peakMemoryBytes, this.#memoryBytes);
-      file.segments.push({ kind: 'memory', data });
+      file.segments.push({ kind: 'memory', data: this.#own(file, data) });
       return;
     }
     if (file.spool === undefined) {
@@ -303,6 +336,29 @@ export class XbstreamDemux {
     else file.segments.push({ kind: 'spool', at: spool.size, length: data.length });
     spool.size += data.length;
     this.#spooledBytes += data.length;
+  }
+
+  /** `data` copied into the file's block (with `blocks`), lent to whoever reads it; as it is without. */
+  #own(file: FileState, data: Uint8Array): Uint8Array {
+    const blocks = this.#options.blocks;
+    if (blocks === undefined) return data;
+    if (data.length > blocks.blockBytes) return Uint8Array.from(data);
+    if (file.block === undefined || file.fill + data.length > blocks.blockBytes) {
+      this.#seal(file);
+      file.block = blocks.take();
+      file.fill = 0;
+    }
+    const view = file.block.subarray(file.fill, file.fill + data.length);
+    view.set(data);
+    file.fill += data.length;
+    blocks.lendPart(file.block, view);
+    return view;
+  }
+
+  /** No more of the file's bytes go into its block: it returns to the pool once its pieces are given back. */
+  #seal(file: FileState): void {
+    if (file.block !== undefined) this.#options.blocks?.seal(file.block);
+    delete file.block;
   }
 
   #dropSpool(file: FileState): void {

@@ -151,3 +151,49 @@ test('a deferred file (the redo log copy, started first and ended last) comes ou
   assert.ok(demux.held.peakMemoryBytes <= 256 << 10, `held ${demux.held.peakMemoryBytes} in memory: at most one data chunk`);
   assert.deepEqual(await readdir(dir), [], 'the spool file is removed once read');
 });
+
+/** Input that reads into one buffer, overwritten as soon as the next piece is asked for (as readFdBlocks may). */
+async function* reusingOneBuffer(bytes: Buffer, piece = 7000): AsyncGenerator<Uint8Array> {
+  const buffer = Buffer.alloc(piece);
+  for (let at = 0; at < bytes.length; at += piece) {
+    const n = bytes.copy(buffer, 0, at, at + piece);
+    yield buffer.subarray(0, n);
+    buffer.fill(0xee);
+  }
+}
+
+test('with blocks, what the input yields is copied at once (the input may reuse its buffer), and blocks given back are reused', async (t) => {
+  const { BufferPool } = await import('../../src/bytes/buffer-pool.js');
+  const { DEMUX_BLOCK_BYTES } = await import('../../src/source/xbstream-demux.js');
+  const dir = await tempDir(t);
+  const files = { 'a/ibdata1': pseudoRandomBytes(3 << 20, 4), 'b.ibd': pseudoRandomBytes(5 << 20, 5), 'xtrabackup_info': Buffer.from('x = 1\n') };
+  const blocks = new BufferPool(DEMUX_BLOCK_BYTES, 64);
+  let taken = 0;
+  const distinct = new Set<ArrayBufferLike>();
+  const take = blocks.take.bind(blocks);
+  blocks.take = () => {
+    taken += 1;
+    const block = take();
+    distinct.add(block.buffer);
+    return block;
+  };
+  // b.ibd read first: a/ibdata1 waits, 1 MiB in memory and the rest in its spool file (read back into blocks)
+  const demux = new XbstreamDemux(readXbstream(reusingOneBuffer(interleaved(files))), { spoolDirectory: dir, memoryBytes: 1 << 20, mtimeMs: 0, blocks });
+  const entries = [];
+  for await (const entry of demux.entries()) entries.push(entry);
+  const order = [1, 0, 2];
+  for (const i of order) {
+    const entry = entries[i] as (typeof entries)[number];
+    const parts: Buffer[] = [];
+    for await (const piece of entry.content) {
+      parts.push(Buffer.from(piece));
+      blocks.give(piece); // copied: its block may be reused
+    }
+    assert.equal(sha256(Buffer.concat(parts)), sha256(files[entry.path as keyof typeof files]), entry.path);
+  }
+  assert.ok(demux.held.spooledBytes > 0, 'some of a/ibdata1 went through its spool file');
+  // 8 MiB passed through 1 MiB blocks, each given back once copied: a few blocks served them all (the
+  // held megabyte of a/ibdata1, each file's open block, the spool read)
+  assert.ok(taken >= 8, `blocks were used (${taken} taken)`);
+  assert.ok(distinct.size <= 6, `${distinct.size} distinct blocks for ${taken} taken`);
+});

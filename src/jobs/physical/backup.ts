@@ -9,7 +9,7 @@
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { BufferPool } from '../../bytes/buffer-pool.js';
-import { SPOOL_READ_BYTES } from '../../source/xbstream-demux.js';
+import { DEMUX_BLOCK_BYTES, demuxBlocksKept } from '../../source/xbstream-demux.js';
 import { writeXbstream } from '../../container/xbstream/writer.js';
 import type { Entry } from '../../entry.js';
 import { createEncodeChain, type EncodeChainOptions } from '../../transform/encode-chain.js';
@@ -60,12 +60,13 @@ export interface BackupPostgresOptions extends StreamOutput {
 }
 
 /**
- * Output blocks of encoded files (1 MiB, also the demultiplexer's spool reads), and the xbstream chunk size: each block goes out as one chunk as soon
- * as it is full, so no lane holds more than one (with upstream's 10 MiB chunks each lane held 10 MiB of
- * output staged). Nothing reads this stream expecting upstream's chunk sizes: mariabackup's own differ.
+ * The blocks of the whole job (1 MiB: what the demultiplexer copies mariabackup's stream into, and what
+ * the encoders gather their output into), and the xbstream chunk size: each block goes out as one chunk
+ * as soon as it is full, so no lane holds more than one (with upstream's 10 MiB chunks each lane held
+ * 10 MiB of output staged). Nothing reads this stream expecting upstream's chunk sizes: mariabackup's
+ * own differ.
  */
-const OUTPUT_BLOCK_BYTES = SPOOL_READ_BYTES;
-const OUTPUT_BLOCKS_KEPT = 16;
+const OUTPUT_BLOCK_BYTES = DEMUX_BLOCK_BYTES;
 
 const apply = (transforms: readonly FileTransform[], entry: Entry): Entry => (entry.kind === 'file' ? transforms.reduce((e, t) => t(e), entry) : entry);
 
@@ -77,10 +78,11 @@ export async function backupMariadb(options: BackupMariadbOptions): Promise<Back
   const parallel = options.parallel ?? 1;
   const temporaryParent = options.temporaryParent ?? tmpdir();
   const logFile = options.logFile ?? defaultLogFile(temporaryParent, 'mariabackup');
-  // Encoded output is gathered into the blocks of one pool, which the output gives back once written: a
-  // codec's own output buffers are then copied from and reused at once, not held (a 4 MiB buffer for each
-  // compressed frame) by the writer until it is sent, nor left to the garbage collector.
-  const buffers = new BufferPool(OUTPUT_BLOCK_BYTES, OUTPUT_BLOCKS_KEPT);
+  // One pool of blocks for the job: the demultiplexer copies what mariabackup sends into them, the
+  // encoders give those back once copied and gather their output into others, and the output gives back
+  // what it has written. A codec's own output buffers are then copied from and reused at once, not held
+  // (a 4 MiB buffer for each compressed frame) by the writer until it is sent, nor left to the GC.
+  const buffers = new BufferPool(OUTPUT_BLOCK_BYTES, demuxBlocksKept(options.memoryBytes));
   // Meta files get no compression: one chain compresses, the other encrypts (one age header for both).
   const compress = await createEncodeChain(options.encode?.compress === undefined ? {} : { compress: options.encode.compress, buffers });
   const encrypt = await createEncodeChain(options.encode?.encrypt === undefined ? {} : { encrypt: options.encode.encrypt, buffers });
@@ -100,8 +102,8 @@ export async function backupMariadb(options: BackupMariadbOptions): Promise<Back
     logFile,
     ...(options.program === undefined ? {} : { program: options.program }),
     ...(options.memoryBytes === undefined ? {} : { memoryBytes: options.memoryBytes }),
-    // read back into the same blocks (the encoders release what they copied, the output what it wrote)
-    spoolBlocks: buffers,
+    // the stream is copied into the same blocks (the encoders release what they copied, the output what it wrote)
+    blocks: buffers,
     mtimeMs: Date.now(),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });

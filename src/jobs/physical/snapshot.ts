@@ -17,7 +17,7 @@ import type { Repository } from '../../repo/repository.js';
 import { listSnapshots, type Snapshot } from '../../repo/snapshot/snapshots.js';
 import type { CryptoPool } from '../../repo/workers/crypto-pool.js';
 import type { FileNode } from '../../repo/snapshot/tree.js';
-import { SPOOL_READ_BYTES, type XbstreamEdit } from '../../source/xbstream-demux.js';
+import { DEMUX_BLOCK_BYTES, demuxBlocksKept, type XbstreamEdit } from '../../source/xbstream-demux.js';
 import { defaultUploads } from '../repository/uploads.js';
 import { defaultLogFile } from './log-file.js';
 import { MemberArchiver } from './member-archiver.js';
@@ -150,11 +150,11 @@ export async function snapshotMariadb(repo: Repository, session: ContentWriter, 
   const extraArgs = [...(base === undefined ? [] : [`--incremental-lsn=${base.metadata.toLsn}`]), ...(options.extraArgs ?? [])];
   const { isBackupMetaFile, mariabackupSource } = await import('../../source/mariabackup.js');
   const edits: XbstreamEdit[] = [];
-  // what is read back from spool files (the redo log copy, whole, at the end) goes into reused blocks
-  const spoolBlocks = new BufferPool(SPOOL_READ_BYTES, 8);
+  // the stream's bytes (and what is read back from spool files) are in reused blocks, given back once stored
+  const blocks = new BufferPool(DEMUX_BLOCK_BYTES, demuxBlocksKept(options.memoryBytes));
   const source = mariabackupSource({
     onEdit: (edit) => edits.push(edit),
-    spoolBlocks,
+    blocks,
     connection: options.connection,
     parallel: options.parallel ?? 1,
     extraArgs,
@@ -183,7 +183,7 @@ export async function snapshotMariadb(repo: Repository, session: ContentWriter, 
       members += 1;
       options.onFile?.(entry.path);
       const storing = (async () => {
-        const content = givenBack(entry.content, spoolBlocks);
+        const content = givenBack(entry.content, blocks);
         if (isBackupMetaFile(entry.path)) {
           const bytes = await slurp(content, entry.path);
           metaFiles.set(entry.path, bytes);
