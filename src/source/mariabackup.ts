@@ -124,16 +124,20 @@ export function mariabackupSource(options: MariabackupOptions): MariabackupSourc
     const argv = mariabackupArguments(options, targetDir, defaults);
     // mariabackup writes into a FIFO that is read into reused blocks (readFdBlocks), not a pipe read by
     // node's stream, which takes a fresh 64 KiB buffer for every read: 1.2 GB of them were 60-70 MiB of
-    // garbage at any time (docs/architecture.md). Opened read-write first (Linux opens that at once), so
-    // that the reading end opens without waiting; mariabackup then holds the only writing end.
+    // garbage at any time (docs/architecture.md). The ends open without waiting for each other: a
+    // non-blocking reading end first, then the writing end (write-only, so that mariabackup is no reader
+    // of its own stdout and gets EPIPE once sluice closes it), then the blocking reading end that is read.
     const fifo = join(temporary, 'stdout');
     execFileSync('mkfifo', ['-m', '600', fifo]);
-    const writing = openSync(fifo, constants.O_RDWR);
+    const opener = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    let writing: number | undefined;
     try {
+      writing = openSync(fifo, constants.O_WRONLY);
       stdout = openSync(fifo, constants.O_RDONLY);
       child = spawn(options.program ?? 'mariabackup', argv, { stdio: ['ignore', writing, 'pipe'] });
     } finally {
-      closeSync(writing);
+      closeSync(opener);
+      if (writing !== undefined) closeSync(writing);
     }
   } catch (err) {
     cleanup();
