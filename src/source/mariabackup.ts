@@ -10,10 +10,10 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { BufferPool } from '../bytes/buffer-pool.js';
 import { CountedBlocks } from '../bytes/counted-blocks.js';
-import { readFdBlocks } from '../bytes/fd-blocks.js';
 import { readXbstream } from '../container/xbstream/reader.js';
 import type { FileEntry, SafePath } from '../entry.js';
 import { SluiceError } from '../errors.js';
@@ -115,7 +115,7 @@ export function mariabackupSource(options: MariabackupOptions): MariabackupSourc
   const cleanup = (): void => rmSync(temporary, { recursive: true, force: true });
   let child: ReturnType<typeof spawn>;
   let log: number;
-  let stdout: number;
+  let stdout: number | undefined;
   try {
     const targetDir = join(temporary, 'target');
     const defaults = options.connection.password === undefined ? undefined : join(temporary, 'client.cnf');
@@ -129,17 +129,15 @@ export function mariabackupSource(options: MariabackupOptions): MariabackupSourc
     // of its own stdout and gets EPIPE once sluice closes it), then the blocking reading end that is read.
     const fifo = join(temporary, 'stdout');
     execFileSync('mkfifo', ['-m', '600', fifo]);
-    const opener = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    let writing: number | undefined;
+    stdout = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writing = openSync(fifo, constants.O_WRONLY);
     try {
-      writing = openSync(fifo, constants.O_WRONLY);
-      stdout = openSync(fifo, constants.O_RDONLY);
       child = spawn(options.program ?? 'mariabackup', argv, { stdio: ['ignore', writing, 'pipe'] });
     } finally {
-      closeSync(opener);
-      if (writing !== undefined) closeSync(writing);
+      closeSync(writing);
     }
   } catch (err) {
+    if (stdout !== undefined) closeSync(stdout);
     cleanup();
     throw new MariabackupError('E_MARIABACKUP_START', `cannot start mariabackup: ${(err as Error).message}`, {}, { cause: err });
   }
@@ -172,23 +170,10 @@ export function mariabackupSource(options: MariabackupOptions): MariabackupSourc
   // holding the server's backup lock meanwhile (it does not act on SIGTERM while blocked). Its stdout is
   // closed, and it is killed outright if it has not ended a few seconds later.
   let killTimer: NodeJS.Timeout | undefined;
-  // The FIFO is closed once the read in flight on it has returned (never under it): then mariabackup's
-  // next write fails, as it did when the pipe was destroyed.
-  const inputFd = stdout;
-  async function* stdoutBlocks(): AsyncGenerator<Uint8Array> {
-    try {
-      yield* readFdBlocks(inputFd, new CountedBlocks(DEMUX_BLOCK_BYTES, 4), { settleOnReturn: true });
-    } finally {
-      closeSync(inputFd);
-    }
-  }
-  const input = stdoutBlocks();
-  let inputStopped = false;
-  const stopInput = (): void => {
-    if (inputStopped) return;
-    inputStopped = true;
-    void input.return(undefined).catch(() => undefined);
-  };
+  // Destroying the FIFO's socket closes it: mariabackup's next write fails, as it did on the destroyed pipe.
+  const fifoInput = readIntoBlocks(stdout as number);
+  const input = fifoInput.chunks;
+  const stopInput = (): void => fifoInput.stop();
   const onAbort = (): void => {
     stopInput();
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -256,4 +241,102 @@ export function mariabackupSource(options: MariabackupOptions): MariabackupSourc
   }
 
   return { entries: entries(), outcome, held: () => demux.held };
+}
+
+/** Bytes queued from the FIFO before reading it pauses (mariabackup then waits on its write). */
+const QUEUED_BYTES = 4 << 20;
+/** A read into less than this much free space of a block starts a new block. */
+const MIN_READ_BYTES = 64 << 10;
+
+/**
+ * Reads a non-blocking FIFO through libuv's poller straight into reused blocks (`onread`: no buffer of
+ * node's own per read, no thread-pool round trip per read as `fs.read` takes, which made snapshot
+ * --mariadb wait on the repository's own file writes). Each chunk is valid until the next is asked for:
+ * the demultiplexer copies what it keeps.
+ */
+function readIntoBlocks(fd: number): { chunks: AsyncGenerator<Uint8Array>; stop(): void } {
+  const blocks = new CountedBlocks(DEMUX_BLOCK_BYTES, 8);
+  let current = blocks.take();
+  let fill = 0;
+  const queue: Uint8Array[] = [];
+  let queued = 0;
+  let paused = false;
+  let ended = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const socket = new Socket({
+    fd,
+    readable: true,
+    writable: false,
+    onread: {
+      // called for the first read, and after each callback for the next one
+      buffer: () => {
+        if (DEMUX_BLOCK_BYTES - fill < MIN_READ_BYTES) {
+          blocks.release(current);
+          current = blocks.take();
+          fill = 0;
+        }
+        return current.subarray(fill);
+      },
+      callback: (n: number, buf: Uint8Array) => {
+        const view = buf.subarray(0, n);
+        blocks.retain(view);
+        if (view.buffer === current.buffer) fill = view.byteOffset + n;
+        queue.push(view);
+        queued += n;
+        notify();
+        paused = queued >= QUEUED_BYTES;
+        return !paused;
+      },
+    },
+  });
+  socket.on('end', () => {
+    ended = true;
+    notify();
+  });
+  socket.on('error', (err) => {
+    failure ??= err;
+    notify();
+  });
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    let previous: Uint8Array | undefined;
+    try {
+      for (;;) {
+        if (previous !== undefined) blocks.release(previous);
+        previous = undefined;
+        const next = queue.shift();
+        if (next === undefined) {
+          if (failure !== undefined) throw failure;
+          if (ended) return;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          continue;
+        }
+        queued -= next.length;
+        if (paused && queued < QUEUED_BYTES / 2) {
+          paused = false;
+          socket.resume();
+        }
+        previous = next;
+        yield next;
+      }
+    } finally {
+      if (previous !== undefined) blocks.release(previous);
+      socket.destroy();
+    }
+  }
+  return {
+    chunks: chunks(),
+    stop: () => {
+      socket.destroy();
+      ended = true;
+      notify();
+    },
+  };
 }
