@@ -9,10 +9,15 @@
  * the pool (so pieces cut from a block by a later stage never recycle it early); anything else is
  * ignored and left to the garbage collector.
  */
+interface Lending {
+  views: { offset: number; length: number }[];
+  block: Buffer;
+}
+
 export class BufferPool {
   readonly #free: Buffer[] = [];
   /** Views lent out of each block; the block comes back when the last of them is given back. */
-  readonly #lent = new WeakMap<ArrayBufferLike, { views: { offset: number; length: number }[]; block: Buffer }>();
+  readonly #lent = new WeakMap<ArrayBufferLike, Lending>();
 
   constructor(
     readonly blockBytes: number,
@@ -41,6 +46,15 @@ export class BufferPool {
       return;
     }
     this.#lent.set(block.buffer, { views: views.map((v) => ({ offset: v.byteOffset, length: v.byteLength })), block });
+  }
+
+  /**
+   * What identifies this lending of `view` (a value of its own each time its block is lent), or undefined
+   * when `view` is not lent now: the bytes behind a view may have changed only if that value did.
+   */
+  lending(view: Uint8Array): object | undefined {
+    const lent = this.#lent.get(view.buffer);
+    return lent?.views.some((v) => v.offset === view.byteOffset && v.length === view.byteLength) === true ? lent : undefined;
   }
 
   /** Puts back a block that was taken but not lent (for example after a failed read). */
