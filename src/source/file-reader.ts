@@ -243,13 +243,15 @@ export class FileReader {
 
 /** Files per batch request: one message instead of 32 for a directory of small files. */
 const FILES_PER_BATCH = 32;
+/** Batches requested beyond the one being consumed: one for each reader thread (decision log). */
+const BATCHES_AHEAD = 2;
 
 /**
  * The files of one directory, read 32 to a request: each reply brings whole files side by side in one
  * pool block, so a tree of small files costs one thread round trip per batch rather than per file (a
  * round trip costs as much as reading a mid-sized file: decision log, docs/architecture.md). A batch is requested when
- * the content of one of its files is first wanted, together with the next batch, so at most two blocks
- * wait ahead of the consumer. A file the batch left out (too large for what was left of the block, not
+ * the content of one of its files is first wanted, together with the next BATCHES_AHEAD, so at most
+ * three blocks wait ahead of the consumer. A file the batch left out (too large for what was left of the block, not
  * a regular file, changed, failed) is read on its own, with the usual errors.
  */
 export class BatchedFiles {
@@ -274,7 +276,7 @@ export class BatchedFiles {
     const index = this.#batchOf.get(path);
     if (index !== undefined) {
       const views = await this.#views(index);
-      void this.#views(index + 1);
+      for (let ahead = 1; ahead <= BATCHES_AHEAD; ahead++) void this.#views(index + ahead);
       const view = views.get(path);
       if (view !== undefined) {
         if (view.length > 0) yield view;
