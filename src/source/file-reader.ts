@@ -80,6 +80,8 @@ export interface FileReaderOptions {
   inlineBytes?: number;
   /** Compute the CRC-32 of each view while reading it, for `crcOf` (default false). */
   checksums?: boolean;
+  /** Batches of small files requested beyond the one being consumed (default 1; see BatchedFiles). */
+  batchesAhead?: number;
 }
 
 type Read = { block: Buffer; bytesRead: number; eof: boolean; crc: number };
@@ -104,6 +106,7 @@ export class FileReader {
   readonly #inline: InlineReads | undefined;
   readonly #inlineBytes: number;
   readonly #checksums: boolean;
+  readonly batchesAhead: number;
   #nextFile = 0;
   #nextThread = 0;
 
@@ -116,6 +119,7 @@ export class FileReader {
     this.#inlineBytes = options.inlineBytes ?? 0;
     this.#inline = this.#inlineBytes > 0 ? new InlineReads() : undefined;
     this.#checksums = options.checksums === true;
+    this.batchesAhead = Math.max(1, options.batchesAhead ?? 1);
   }
 
   /**
@@ -243,15 +247,13 @@ export class FileReader {
 
 /** Files per batch request: one message instead of 32 for a directory of small files. */
 const FILES_PER_BATCH = 32;
-/** Batches requested beyond the one being consumed: one for each reader thread (decision log). */
-const BATCHES_AHEAD = 2;
 
 /**
  * The files of one directory, read 32 to a request: each reply brings whole files side by side in one
  * pool block, so a tree of small files costs one thread round trip per batch rather than per file (a
  * round trip costs as much as reading a mid-sized file: decision log, docs/architecture.md). A batch is requested when
- * the content of one of its files is first wanted, together with the next BATCHES_AHEAD, so at most
- * three blocks wait ahead of the consumer. A file the batch left out (too large for what was left of the block, not
+ * the content of one of its files is first wanted, together with the next `batchesAhead` (1 or 2), so
+ * at most two or three blocks wait ahead of the consumer. A file the batch left out (too large for what was left of the block, not
  * a regular file, changed, failed) is read on its own, with the usual errors.
  */
 export class BatchedFiles {
@@ -276,7 +278,7 @@ export class BatchedFiles {
     const index = this.#batchOf.get(path);
     if (index !== undefined) {
       const views = await this.#views(index);
-      for (let ahead = 1; ahead <= BATCHES_AHEAD; ahead++) void this.#views(index + ahead);
+      for (let ahead = 1; ahead <= this.reader.batchesAhead; ahead++) void this.#views(index + ahead);
       const view = views.get(path);
       if (view !== undefined) {
         if (view.length > 0) yield view;
