@@ -192,17 +192,18 @@ export class FileReader {
     }
   }
 
-  /**
-   * With `checksums`, the CRC-32 of a view this reader yielded, computed by the thread that read it, while its block is
-   * still lent for it; otherwise (given back, or another view) undefined. The bytes behind a view can
-   * change only once its block is given back to the pool and taken again, so the CRC holds for as long as
-   * it is returned, unless a stage writes into a view it was given: only consumers of the reader's own
-   * views (no transform in between) may use it.
-   */
+  /** Whether the threads compute CRCs for `crcOf`. */
   get checksums(): boolean {
     return this.#checksums;
   }
 
+  /**
+   * With `checksums`, the CRC-32 of a view this reader yielded, computed by the thread that read it,
+   * while its block is still lent for it; otherwise (given back, or another view) undefined. The bytes
+   * behind a view can change only once its block is given back to the pool and taken again, so the CRC
+   * holds for as long as it is returned, unless a stage writes into a view it was given: only consumers
+   * of the reader's own views (no transform in between) may use it.
+   */
   readonly crcOf = (view: Uint8Array): number | undefined => {
     const known = readCrcs.get(view);
     return known !== undefined && this.#pool.lending(view) === known.lending ? known.crc : undefined;
@@ -253,8 +254,8 @@ const FILES_PER_BATCH = 32;
  * pool block, so a tree of small files costs one thread round trip per batch rather than per file (a
  * round trip costs as much as reading a mid-sized file: decision log, docs/architecture.md). A batch is requested when
  * the content of one of its files is first wanted, together with the next `batchesAhead` (1 or 2), so
- * at most two or three blocks wait ahead of the consumer. A file the batch left out (too large for what was left of the block, not
- * a regular file, changed, failed) is read on its own, with the usual errors.
+ * at most two or three blocks wait ahead of the consumer. A file the batch left out (too large for what
+ * was left of the block, not a regular file, changed, failed) is read on its own, with the usual errors.
  */
 export class BatchedFiles {
   readonly #batches: { paths: string[]; views?: Promise<Map<string, Uint8Array>> }[] = [];
