@@ -9,10 +9,17 @@
  * the pool (so pieces cut from a block by a later stage never recycle it early); anything else is
  * ignored and left to the garbage collector.
  */
+interface Lending {
+  views: { offset: number; length: number }[];
+  block: Buffer;
+  /** Lent by parts (`lendPart`) and not sealed yet: more views may be cut from it. */
+  open?: boolean;
+}
+
 export class BufferPool {
   readonly #free: Buffer[] = [];
   /** Views lent out of each block; the block comes back when the last of them is given back. */
-  readonly #lent = new WeakMap<ArrayBufferLike, { views: { offset: number; length: number }[]; block: Buffer; open?: boolean }>();
+  readonly #lent = new WeakMap<ArrayBufferLike, Lending>();
 
   constructor(
     readonly blockBytes: number,
@@ -67,6 +74,15 @@ export class BufferPool {
     if (lent.views.length > 0) return;
     this.#lent.delete(block.buffer);
     this.putBack(block);
+  }
+
+  /**
+   * What identifies this lending of `view` (a value of its own each time its block is lent), or undefined
+   * when `view` is not lent now: the bytes behind a view may have changed only if that value did.
+   */
+  lending(view: Uint8Array): object | undefined {
+    const lent = this.#lent.get(view.buffer);
+    return lent?.views.some((v) => v.offset === view.byteOffset && v.length === view.byteLength) === true ? lent : undefined;
   }
 
   /** Puts back a block that was taken but not lent (for example after a failed read). */

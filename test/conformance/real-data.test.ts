@@ -7,7 +7,7 @@
  * tree byte for byte. The repository gets the same tree through snapshot, restore and check --read-data.
  */
 import assert from 'node:assert/strict';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ok, sh } from '../helpers/cli.js';
@@ -137,4 +137,24 @@ test('the repository: snapshot, restore and check --read-data of the same tree',
   const sums = ok(await r.sh(`sha256sum < ${stream}; $SLUICE cat latest:tree.xbstream | sha256sum`)).stdout.toString().split('\n');
   assert.equal(sums[0], sums[1], 'cat gives back the stream byte for byte');
   await rm(stream);
+});
+
+test('untransformed, backup --stream and xbstream -c (CRCs from the reader threads) are byte-identical to mbstream -c of the same files', async () => {
+  const dir = join(work, 'identical');
+  await mkdir(dir, { recursive: true });
+  try {
+    const ours = join(dir, 'backup.xbstream');
+    ok(await sh(`$SLUICE backup --stream ${data.root} > ${ours}`, { timeoutMs: 300_000 }), 'sluice backup --stream');
+    // the names in the order the walk sent them, which is the order mbstream is given them in
+    const names = ok(await sh(`$SLUICE xbstream -t < ${ours}`)).stdout.toString().trim().split('\n').map((l) => l.trim().split(/\s+/).slice(1).join(' '));
+    assert.deepEqual([...names].sort(), data.files.map((f) => f.path).sort(), 'every file, once');
+    const list = join(dir, 'names');
+    await writeFile(list, `${names.join('\n')}\n`);
+    const sum = async (cmd: string): Promise<string> => ok(await sh(`cd ${data.root} && ${cmd} | sha256sum`, { timeoutMs: 300_000 }), cmd).stdout.toString();
+    const theirs = await sum(`mbstream -c $(cat ${list})`);
+    assert.equal(await sum(`cat ${ours}`), theirs, 'backup --stream = mbstream -c');
+    assert.equal(await sum(`$SLUICE xbstream -c $(cat ${list})`), theirs, 'xbstream -c = mbstream -c');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

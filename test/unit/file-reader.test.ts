@@ -4,6 +4,7 @@ import { readdirSync } from 'node:fs';
 import { readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { crc32 } from 'node:zlib';
 import { BufferPool } from '../../src/bytes/buffer-pool.js';
 import { FileReader } from '../../src/source/file-reader.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -124,6 +125,44 @@ test('a batch block returns to the pool once every file in it has been given bac
   assert.notEqual(pool.take().buffer, a?.buffer, 'not back while one file is still out');
   pool.give(b as Uint8Array);
   assert.equal(pool.take().buffer, a?.buffer, 'back once both are');
+});
+
+test('crcOf: the CRC-32 of each view the reader yielded (threads, inline reads, batches), only while its block is lent for it', async (t) => {
+  const dir = await tempDir(t);
+  const pool = new BufferPool(4096, 2, true);
+  // a tiny inline budget: the first reads on this thread, the rest on two threads
+  const reader = new FileReader(pool, { threads: 2, readAhead: 2, inlineBytes: 5000, checksums: true });
+  t.after(() => reader.close());
+  const sizes = [0, 1, 100, 4095, 4096, 4097, 3 * 4096 + 5, 20_000];
+  const paths: string[] = [];
+  for (const [i, size] of sizes.entries()) {
+    paths.push(join(dir, `f${i}`));
+    await writeFile(paths[i] as string, pseudoRandomBytes(size, 40 + i));
+  }
+  const views: Uint8Array[] = [];
+  for (const path of paths) for await (const piece of reader.read(path)) views.push(piece);
+  const batched = reader.batched(paths.slice(0, 4));
+  for (const path of paths.slice(0, 4)) for await (const piece of batched.content(path)) views.push(piece);
+  assert.ok(views.length > 10);
+  for (const [i, view] of views.entries()) {
+    assert.equal(reader.crcOf(view), crc32(view), `view ${i} (${view.length} bytes)`);
+    assert.equal(reader.crcOf(view.subarray(1)), undefined, `a view cut from view ${i} is not vouched for`);
+  }
+  assert.equal(reader.crcOf(Buffer.from(views[0] as Uint8Array)), undefined, 'nor is a copy');
+  // once given back, a view's block may come back holding other bytes: its CRC is no longer given
+  const whole = views.find((v) => v.length === 4096) as Uint8Array;
+  pool.give(whole);
+  assert.equal(reader.crcOf(whole), undefined, 'given back');
+  for (const view of views) pool.give(view);
+  const reused: Uint8Array[] = [];
+  for await (const piece of reader.read(paths[7] as string)) reused.push(piece);
+  assert.ok(reused.some((v) => v.buffer === whole.buffer), 'the block was read into again');
+  assert.equal(reader.crcOf(whole), undefined, 'the old view of a block read into again');
+  for (const view of reused) assert.equal(reader.crcOf(view), crc32(view), 'the new views');
+  // without checksums, nothing is vouched for
+  const plain = new FileReader(new BufferPool(4096, 2, true), { threads: 1 });
+  t.after(() => plain.close());
+  for await (const piece of plain.read(paths[7] as string)) assert.equal(plain.crcOf(piece), undefined);
 });
 
 test('a reader thread that exits fails the reads waiting on it instead of leaving them pending', async (t) => {

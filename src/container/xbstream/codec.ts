@@ -32,20 +32,24 @@ export const FLAG_IGNORABLE = 0x01;
 /** MariaDB 10.11: the file is being re-sent and replaces what was extracted before. */
 export const FLAG_REWRITE = 0x02;
 
+/** The CRC-32 of a piece's bytes if it is known for certain (see `FileReader.crcOf`), else undefined. */
+export type KnownCrc = (piece: Uint8Array) => number | undefined;
+
 /**
  * Encodes the full header of a P chunk (everything before the payload); the payload may be in pieces.
- * `flags` is 0 but for a file written a second time (`FLAG_REWRITE`).
+ * `flags` is 0 but for a file written a second time (`FLAG_REWRITE`). The CRC is computed here from the
+ * bytes the chunk carries, except for a first piece whose CRC `knownCrc` vouches for (the reader thread
+ * computed it while reading: decision log, docs/architecture.md).
  */
-export function encodePayloadHeader(pathBytes: Uint8Array, payload: readonly Uint8Array[], offset: number, flags = 0): Buffer {
+export function encodePayloadHeader(pathBytes: Uint8Array, payload: readonly Uint8Array[], offset: number, flags = 0, knownCrc?: KnownCrc): Buffer {
   const header = Buffer.allocUnsafe(PREFIX_BYTES + pathBytes.length + PAYLOAD_TAIL_BYTES);
   const at = writePrefix(header, ChunkType.Payload, pathBytes, flags);
-  // The CRC is always computed here, from the very bytes this chunk carries: a CRC computed earlier and
-  // looked up by its view once went stale when a recycled buffer object came back holding other bytes.
   let length = 0;
   let crc = 0;
-  for (const piece of payload) {
+  for (const [i, piece] of payload.entries()) {
     length += piece.length;
-    crc = crc32(piece, crc);
+    const known = i === 0 ? knownCrc?.(piece) : undefined;
+    crc = known ?? crc32(piece, crc);
   }
   header.writeBigUInt64LE(BigInt(length), at);
   header.writeBigUInt64LE(BigInt(offset), at + 8);

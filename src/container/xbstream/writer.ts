@@ -20,6 +20,7 @@ import {
   encodeRemoveChunk,
   encodeRenameChunk,
   FLAG_REWRITE,
+  type KnownCrc,
   MAX_PATH_BYTES,
 } from './codec.js';
 
@@ -42,6 +43,11 @@ export interface XbstreamWriterOptions {
    * complete, and before the next one starts.
    */
   edits?: (files: number) => readonly XbstreamFileEdit[];
+  /**
+   * CRC-32s already computed for pieces of file content (the file reader's, when files reach the writer
+   * untransformed); any piece it has none for is checksummed here.
+   */
+  knownCrc?: KnownCrc;
 }
 
 interface Lane {
@@ -149,7 +155,7 @@ export async function* writeXbstream(entries: AsyncIterable<Entry>, options: Xbs
       }
       const pieces = result.value;
       renamedLast = false;
-      yield encodePayloadHeader(lane.pathBytes, pieces, lane.offset, lane.flags);
+      yield encodePayloadHeader(lane.pathBytes, pieces, lane.offset, lane.flags, options.knownCrc);
       for (const piece of pieces) {
         yield piece;
         lane.offset += piece.length;

@@ -66,7 +66,13 @@ export async function backupStream(options: BackupStreamOptions): Promise<Backup
     const entries: AsyncIterable<Entry> = transforms.length > 0 ? prefetchFiles(transformed, { files: PREFETCH_FILES }) : transformed;
     const bytes =
       format === 'xbstream'
-        ? writeXbstream(entries, { parallel, onFile, ...xbstreamWriterReports(options.onReport) })
+        ? writeXbstream(entries, {
+            parallel,
+            onFile,
+            // untransformed, the content is the reader's own views, checksummed by the reader threads
+            ...(transforms.length === 0 ? { knownCrc: reader.crcOf } : {}),
+            ...xbstreamWriterReports(options.onReport),
+          })
         : (await import('../../container/tar/writer.js')).writeTar(entries, { // `tar` costs start-up: loaded only for tar
             spoolDirectory: tmpdir(),
             onFile,

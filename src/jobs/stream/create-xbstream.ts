@@ -45,6 +45,7 @@ export async function createXbstream(options: CreateXbstreamOptions): Promise<Cr
   }
   const bytes = writeXbstream(entries(), {
     parallel,
+    knownCrc: reader.crcOf, // the content is the reader's own views, checksummed by the reader threads
     onFile: (path, size) => {
       counter.fileDone();
       options.onFile?.(path, size);

@@ -24,6 +24,14 @@ export interface FileReading {
  */
 export function openFileReading(options: { coding: boolean; parallel: number }): FileReading {
   const pool = new BufferPool(options.coding ? CODEC_READ_BYTES : DEFAULT_READ_BYTES, 16, true);
-  const reader = new FileReader(pool, { threads: 2, readAhead: options.coding || options.parallel > 2 ? 1 : 2, inlineBytes: INLINE_READ_BYTES });
+  const reader = new FileReader(pool, {
+    threads: 2,
+    readAhead: options.coding || options.parallel > 2 ? 1 : 2,
+    inlineBytes: INLINE_READ_BYTES,
+    checksums: !options.coding, // content that reaches the xbstream writer as it was read keeps the readers' CRCs
+    // without codecs the readers are what the writer waits for: one batch ahead for each thread (with
+    // codecs the workers are, and a batch more would take a compressed backup past 200 MiB)
+    batchesAhead: options.coding ? 1 : 2,
+  });
   return { pool, reader };
 }
