@@ -41,6 +41,11 @@ export interface CompressOptions {
   blockBytes?: number;
   /** Use this pool instead of starting one. */
   pool?: BlockPool;
+  /**
+   * Files compressed at once (a container's `--parallel`, default 1): the pool's window is shared out
+   * between them, so memory does not grow with the lanes (each holds its window of blocks in and out).
+   */
+  lanes?: number;
   /** Told about each input chunk once its bytes are copied (to recycle a source's read buffers). */
   release?: Release;
   /**
@@ -79,7 +84,7 @@ export function createCompressor(options: CompressOptions): Compressor {
   }
   const pool = options.pool ?? new BlockPool({ threads: options.threads ?? 1 });
   const buffers = new BlockBuffers(blockBytes, pool.capacity + 2);
-  const window = streamWindow(pool);
+  const window = Math.max(1, Math.ceil(streamWindow(pool) / Math.max(1, options.lanes ?? 1)));
   const suffix = COMPRESSION_SUFFIX[options.algorithm];
   const algorithm = options.algorithm;
   const blockCode = lz4BlockCode(blockBytes);

@@ -16,7 +16,7 @@ export interface SourceBuffers extends OutputBlocks {
 }
 
 export interface EncodeChainOptions {
-  compress?: { algorithm: CompressionAlgorithm; level?: number; blockBytes?: number; threads?: number };
+  compress?: { algorithm: CompressionAlgorithm; level?: number; blockBytes?: number; threads?: number; lanes?: number };
   encrypt?: { recipients?: readonly string[]; passphrase?: string; scryptLogN?: number; threads?: number };
   /** With it, input chunks are given back once copied and output is gathered into its blocks. */
   buffers?: SourceBuffers;

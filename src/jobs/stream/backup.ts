@@ -47,7 +47,11 @@ export async function backupStream(options: BackupStreamOptions): Promise<Backup
   const { pool, reader } = openFileReading({ coding: encode.compress !== undefined || encode.encrypt !== undefined, parallel });
   const counter = new StreamCounter(options.onProgress);
   try {
-    const transforms = await createEncodeChain({ ...encode, buffers: pool });
+    const transforms = await createEncodeChain({
+      ...encode,
+      ...(encode.compress === undefined ? {} : { compress: { ...encode.compress, lanes: format === 'xbstream' ? parallel : 1 } }),
+      buffers: pool,
+    });
     const onFile = (path: string, size: number): void => {
       counter.fileDone();
       options.onFile?.(path, size);
