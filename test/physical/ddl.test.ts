@@ -26,8 +26,8 @@ import { connect, uniqueDb } from '../mysql/db.js';
 import { createWorkloadDb, startServer, tableState } from './mariadb-server.js';
 import { mbstreamResult } from './mbstream-model.js';
 
-/** Under load most backups of the small database fall between two renames (2 of 6 runs missed in 4). */
-const ATTEMPTS = 8;
+/** Under load more than half the backups of the small database fall between two renames (2 of 6 runs missed in 4 tries; at a DDL round every 10 ms, 1 to 4 tries in 4 runs). */
+const ATTEMPTS = 12;
 
 interface DdlLoad {
   rounds(): number;
@@ -58,7 +58,7 @@ async function startDdl(db: string): Promise<DdlLoad> {
       if (i > 8) await c.query(`DROP TABLE b${i - 8}, j${i - 8}`);
       await c.query(`CREATE DATABASE \`${db}_x${i}\``);
       if (i > 3) await c.query(`DROP DATABASE \`${db}_x${i - 3}\``);
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 10));
     }
   })();
   return {
@@ -108,13 +108,16 @@ async function captureUnderDdl(t: TestContextLike & { diagnostic(message: string
   try {
     while (ddl.rounds() < 10) await new Promise((r) => setTimeout(r, 50));
     for (let attempt = 1; ; attempt++) {
-      ok(
-        await sh(`${ONE_MARIABACKUP} timeout 90 mariabackup --backup --stream=xbstream --target-dir=target-${attempt} --host=127.0.0.1 --port=3306 --user=root "--databases=mysql ${db} ${ddlDb}" > raw.xb 2> mariabackup.log`, {
-          cwd: dir,
-          timeoutMs: 400_000,
-        }),
-        'mariabackup during DDL',
+      const taken = await sh(
+        `${ONE_MARIABACKUP} timeout 90 mariabackup --backup --stream=xbstream --target-dir=target-${attempt} --host=127.0.0.1 --port=3306 --user=root "--databases=mysql ${db} ${ddlDb}" > raw.xb 2> mariabackup.log; s=$?; tail -n 5 mariabackup.log >&2; exit $s`,
+        { cwd: dir, timeoutMs: 400_000 },
       );
+      if (taken.status !== 0) {
+        // mariabackup itself sometimes gives up under this much DDL: that stream is no test of sluice
+        t.diagnostic(`mariabackup failed at attempt ${attempt} (status ${taken.status}): ${taken.stderr.trim().split('\n').join(' | ')}`);
+        assert.ok(attempt < ATTEMPTS, `mariabackup failed ${ATTEMPTS} times under DDL`);
+        continue;
+      }
       // the DDL has to fall inside mariabackup's window; it nearly always does at the first attempt
       if ((await countEdits(raw)) > 0 && (await enough(path))) {
         t.diagnostic(`edits caught at attempt ${attempt}`);
