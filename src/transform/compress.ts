@@ -84,7 +84,7 @@ export function createCompressor(options: CompressOptions): Compressor {
   }
   const pool = options.pool ?? new BlockPool({ threads: options.threads ?? 1 });
   const buffers = new BlockBuffers(blockBytes, pool.capacity + 2);
-  const window = Math.max(1, Math.ceil(streamWindow(pool) / Math.max(1, options.lanes ?? 1)));
+  const window = Math.max(1, Math.floor(streamWindow(pool) / Math.max(1, options.lanes ?? 1)));
   const suffix = COMPRESSION_SUFFIX[options.algorithm];
   const algorithm = options.algorithm;
   const blockCode = lz4BlockCode(blockBytes);

@@ -56,7 +56,7 @@ test('compressed backups of a tree of large files: 4x the data, the same peak', 
     assert.ok((large as number) < 235 * 1024, `too much memory: ${detail}`);
   }
   // Files compressed side by side share the codec window: 4 lanes once held 4 windows (lz4, 2 threads:
-  // 195 MiB with 1 lane, 333 MiB with 4; now 197 and 237).
+  // 195 MiB with 1 lane, 333 MiB with 4).
   const oneLane = peaks['--compress=lz4 --compress-threads=2']?.[1] as number;
   const fourLanes = await peakRssKb(dir, '--compress=lz4 --compress-threads=2 --parallel=4');
   t.diagnostic(`lz4, 2 threads, 12 x 64 MiB: ${(oneLane / 1024).toFixed(0)} MiB with --parallel=1, ${(fourLanes / 1024).toFixed(0)} MiB with --parallel=4`);
