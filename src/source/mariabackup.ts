@@ -122,11 +122,11 @@ export function mariabackupSource(options: MariabackupOptions): MariabackupSourc
     if (defaults !== undefined) writeFileSync(defaults, defaultsFile(options.connection), { mode: 0o600, flag: 'wx' });
     log = openSync(options.logFile, 'a', 0o600);
     const argv = mariabackupArguments(options, targetDir, defaults);
-    // mariabackup writes into a FIFO that is read into reused blocks (readFdBlocks), not a pipe read by
+    // mariabackup writes into a FIFO that is read into reused blocks (readIntoBlocks), not a pipe read by
     // node's stream, which takes a fresh 64 KiB buffer for every read: 1.2 GB of them were 60-70 MiB of
-    // garbage at any time (docs/architecture.md). The ends open without waiting for each other: a
-    // non-blocking reading end first, then the writing end (write-only, so that mariabackup is no reader
-    // of its own stdout and gets EPIPE once sluice closes it), then the blocking reading end that is read.
+    // garbage at any time (docs/architecture.md). The ends open without waiting for each other: the
+    // non-blocking reading end first (the one read), then the writing end, write-only, so that mariabackup
+    // is no reader of its own stdout and gets EPIPE once sluice closes it.
     const fifo = join(temporary, 'stdout');
     execFileSync('mkfifo', ['-m', '600', fifo]);
     stdout = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -171,9 +171,8 @@ export function mariabackupSource(options: MariabackupOptions): MariabackupSourc
   // closed, and it is killed outright if it has not ended a few seconds later.
   let killTimer: NodeJS.Timeout | undefined;
   // Destroying the FIFO's socket closes it: mariabackup's next write fails, as it did on the destroyed pipe.
-  const fifoInput = readIntoBlocks(stdout as number);
-  const input = fifoInput.chunks;
-  const stopInput = (): void => fifoInput.stop();
+  const input = readIntoBlocks(stdout as number);
+  const stopInput = (): void => input.stop();
   const onAbort = (): void => {
     stopInput();
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -185,7 +184,7 @@ export function mariabackupSource(options: MariabackupOptions): MariabackupSourc
   void outcome.then(() => clearTimeout(killTimer));
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
-  const demux = new XbstreamDemux(readXbstream(input, { label: 'mariabackup output' }), {
+  const demux = new XbstreamDemux(readXbstream(input.chunks, { label: 'mariabackup output' }), {
     spoolDirectory: temporary,
     mtimeMs: options.mtimeMs,
     ...(options.memoryBytes === undefined ? {} : { memoryBytes: options.memoryBytes }),

@@ -202,17 +202,18 @@ export class XbstreamDemux {
     let done = 0;
     while (done < segment.length) {
       const want = Math.min(SPOOL_READ_BYTES, segment.length - done);
-      const block = blocks !== undefined && blocks.blockBytes >= want ? blocks.take() : Buffer.allocUnsafe(want);
+      const pooled = blocks !== undefined && blocks.blockBytes >= want ? blocks : undefined;
+      const block = pooled?.take() ?? Buffer.allocUnsafe(want);
       const n = readSync(spool.fd, block, 0, want, segment.at + done);
       if (n === 0) throw new FormatError('E_SPOOL', `spool file ${spool.file} is shorter than what was written to it`, { path: file.path });
       done += n;
       const piece = block.subarray(0, n);
-      if (blocks !== undefined && blocks.blockBytes >= want) {
-        blocks.lend(block, piece);
+      if (pooled !== undefined) {
+        pooled.lend(block, piece);
         // Reads and writes here may all be synchronous (a spool file into stdout on a file): without a
         // turn of the event loop, the callbacks that give written pieces back never run, and every piece
         // took a fresh block (83 out at once instead of 19).
-        if (done > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
       yield piece;
     }

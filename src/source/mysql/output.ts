@@ -7,6 +7,7 @@ import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
+import { transferOf } from '../../bytes/copies.js';
 import { type Compression, COMPRESSION_SUFFIX } from '../../container/mydumper-stream/layout.js';
 import { SluiceError } from '../../errors.js';
 import { BlockPool, type PinnedWorker } from '../../transform/pool/block-pool.js';
@@ -209,7 +210,7 @@ export class DumpFile {
     this.#inFlight += 1;
     const job: Promise<CodecResult> = pinned.run(
       { kind: 'zstd-stream-compress', pin: pinned.id, level: this.#level, end, ...(input === undefined ? {} : { input }) },
-      input === undefined ? [] : [input.buffer as ArrayBuffer],
+      input === undefined ? [] : transferOf(input),
     );
     job.catch(() => undefined); // observed in order below
     this.#tail = this.#tail.then(async () => {
